@@ -1,0 +1,138 @@
+"""The common machinery of the course's live widgets.
+
+A :class:`LiveWidget` owns
+
+* ``controls``: a dict of ipywidgets (sliders, dropdowns, toggles) by name,
+* ``fig``: one matplotlib figure, created once; ``redraw`` updates it in place,
+* ``status``: a label for what happened ("diverged at step 12", "saturated").
+
+Moving any control calls :meth:`LiveWidget.update`, which reads the control
+values, recomputes (``compute``) and redraws (``redraw``). Errors never escape
+into the notebook: they are shown in the status line, so extreme settings
+(learning rate 10, depth 20, width 1) show what happened instead of a traceback.
+
+The figure uses ipympl's interactive canvas when ipympl is installed (smooth,
+in-place updates in JupyterLab); otherwise a plain figure that is re-displayed.
+Either way ``fig`` is an ordinary matplotlib ``Figure``, so tests can drive a
+widget from Python and read the data of its artists::
+
+    w = GradientDescentWidget()
+    w.controls["learning_rate"].value = 0.5     # same as moving the slider
+    w.result                                    # what compute() returned
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+
+def live_figure(
+    figsize: tuple[float, float] = (9, 3.5), nrows: int = 1, ncols: int = 1, **subplot_kw: Any
+) -> tuple[Any, Any]:
+    """Create ``(fig, axes)`` that can be redrawn in place.
+
+    With ipympl installed the figure gets an interactive ipympl canvas (a
+    widget), without changing the notebook's global plotting backend.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager
+
+        canvas = Canvas(fig)
+        FigureManager(canvas, 0)
+        canvas.header_visible = False
+        canvas.toolbar_visible = False
+        canvas.resizable = False
+    except ImportError:  # pragma: no cover - ipympl is in the course requirements
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=True, subplot_kw=subplot_kw or None)
+    return fig, axes
+
+
+class LiveWidget:
+    """Base class: controls + a figure redrawn in place + a status line.
+
+    Subclasses implement ``compute(**values) -> result`` (the model work, no
+    drawing) and ``redraw(result)`` (update the figure from ``result``), and
+    call ``super().__init__(controls, fig)`` at the end of their ``__init__``.
+    """
+
+    def __init__(self, controls: Mapping[str, Any], fig: Any) -> None:
+        import ipywidgets as widgets
+
+        self.controls = dict(controls)
+        self.fig = fig
+        self.status = widgets.HTML(value="")
+        self.result: Any = None
+        self.error: str | None = None
+        self.last_update_seconds = 0.0
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.update()
+
+    # -- to implement ------------------------------------------------------------
+    def compute(self, **values: Any) -> Any:
+        """Do the model work for the current control values; return a result."""
+        raise NotImplementedError
+
+    def redraw(self, result: Any) -> None:
+        """Update ``self.fig`` from ``result`` (in place)."""
+        raise NotImplementedError
+
+    def describe(self, result: Any) -> str:
+        """One line for the status label (e.g. final loss, or 'diverged at step k')."""
+        return ""
+
+    # -- machinery -----------------------------------------------------------------
+    @property
+    def values(self) -> dict[str, Any]:
+        """The current value of every control, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, change: Mapping[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Recompute and redraw; show problems in the status line instead of raising."""
+        start = time.perf_counter()
+        try:
+            self.result = self.compute(**self.values)
+            self.redraw(self.result)
+            self.error = None
+            self.status.value = self.describe(self.result)
+        except Exception as err:  # shown to the learner, never raised into the notebook
+            self.error = f"{type(err).__name__}: {err}"
+            self.status.value = f"<b>Could not update:</b> {self.error}"
+        self.fig.canvas.draw_idle()
+        self.last_update_seconds = time.perf_counter() - start
+
+    def layout(self) -> Any:
+        """The controls, the figure and the status line, arranged for display."""
+        import ipywidgets as widgets
+
+        controls = widgets.HBox(
+            list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
+        )
+        canvas = self.fig.canvas
+        figure = canvas if isinstance(canvas, widgets.DOMWidget) else self._static_figure()
+        return widgets.VBox([controls, figure, self.status])
+
+    def _static_figure(self) -> Any:  # pragma: no cover - only without ipympl
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        out = widgets.Output()
+        with out:
+            display(self.fig)
+        return out
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.layout())
