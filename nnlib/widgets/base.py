@@ -24,6 +24,7 @@ widget from Python and read the data of its artists::
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,8 +43,11 @@ def live_figure(
     try:
         from ipympl.backend_nbagg import Canvas, FigureManager
 
-        canvas = Canvas(fig)
-        FigureManager(canvas, 0)
+        with warnings.catch_warnings():
+            # ipympl's toolbar passes an argument traitlets deprecates; harmless, and not ours.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="traitlets")
+            canvas = Canvas(fig)
+            FigureManager(canvas, 0)
         canvas.header_visible = False
         canvas.toolbar_visible = False
         canvas.resizable = False

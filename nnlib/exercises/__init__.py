@@ -1,0 +1,1 @@
+"""Exercise checks and worked solutions for the course notebooks."""
