@@ -1,0 +1,498 @@
+"""A small "TensorFlow Playground" for notebook 3: train an MLP on a 2-D toy set, live.
+
+Choose a data set, the network (depth = number of hidden layers, width =
+units per hidden layer, activation) and the training (optimiser, learning
+rate, number of steps). Every change retrains from scratch, full batch, with
+:func:`nnlib.train.fit`, and redraws
+
+* left: the network's prediction over the plane (colour = predicted class,
+  paler = less confident, white = the decision boundary) and the data points;
+* right: the training loss after every step, on a log scale.
+
+The status line says what happened: the final loss and accuracy, or
+"diverged at step k" (the loss became NaN/inf: the learning rate is too large),
+"loss grew" (the steps overshoot), or "loss stuck at ..." (nothing was learned:
+saturated sigmoid/tanh units, dead ReLUs, or a learning rate too small).
+
+Speed: 200 points, full-batch steps and a 60 x 60 prediction grid (drawn
+upsampled, see :func:`prediction_image`) keep an update on the default settings
+(300 steps of a 2 x 8 network, then the redraw) near 0.1 s on one CPU core.
+The figure is created once; an update replaces the image's pixels
+(``set_data``), the points' positions (``set_offsets``) and the curve's data
+(``set_data``) instead of drawing anew.
+Depth, width and steps retrain only when the slider is released
+(``continuous_update=False``), since deep and wide networks take longer.
+
+Usage in a notebook::
+
+    from nnlib.widgets.playground import PlaygroundWidget
+    PlaygroundWidget()
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import data as nndata
+from ..diagnostics import activation_stats
+from ..model import Sequential, mlp
+from ..train import History, fit
+from .base import LiveWidget, live_figure
+
+DATASETS = ("moons", "circles", "spirals", "xor", "blobs")
+ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "leaky_relu")
+OPTIMIZER_NAMES = ("sgd", "momentum", "adam")
+
+#: Class colours (RGB in [0, 1]): orange, blue, green.
+CLASS_COLORS = np.array(
+    [[0.961, 0.576, 0.133], [0.031, 0.467, 0.741], [0.173, 0.627, 0.173]], dtype=np.float64
+)
+
+#: The prediction grid is drawn at this many times its resolution (bilinear in between).
+UPSAMPLE = 3
+
+#: A loss that ends above this fraction of ``min(initial loss, chance loss)`` is "stuck".
+STUCK_RATIO = 0.98
+#: A loss that ends above this multiple of where it started counts as "grew".
+GREW_RATIO = 1.5
+
+
+def make_dataset(
+    name: str, noise: float, n_samples: int = 200, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One of the toy sets of :mod:`nnlib.data`, by name, with ``n_samples`` points.
+
+    ``noise`` sets the standard deviation of the Gaussian noise added to every
+    coordinate, relative to the size of the set: it is ``noise`` for moons and
+    xor (about 2 units across), ``noise / 2`` for circles and spirals (radius 1),
+    and for blobs (three classes around a circle of radius 2) the clusters'
+    standard deviation is ``0.3 + noise``.
+    Returns ``X`` ``(n_samples, 2)`` float32 and ``y`` ``(n_samples,)`` int64.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"Unknown data set {name!r}. Choose one of {list(DATASETS)}.")
+    if not (isinstance(noise, (int, float, np.number)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}.")
+    noise = float(noise)
+    if name == "moons":
+        return nndata.make_moons(n_samples, noise=noise, seed=seed)
+    if name == "circles":
+        return nndata.make_circles(n_samples, noise=noise / 2, seed=seed)
+    if name == "spirals":
+        return nndata.make_spirals(n_samples, noise=noise / 2, seed=seed)
+    if name == "xor":
+        return nndata.make_xor(n_samples, noise=noise, seed=seed)
+    return nndata.make_blobs(n_samples, n_classes=3, std=0.3 + noise, seed=seed)
+
+
+def grid_extent(X: np.ndarray, margin: float = 0.5) -> tuple[float, float, float, float]:
+    """``(x_min, x_max, y_min, y_max)`` of the points ``X`` ``(N, 2)``, widened by ``margin``."""
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def grid_points(extent: tuple[float, float, float, float], n: int) -> np.ndarray:
+    """The ``n x n`` grid over ``extent`` as rows ``(n*n, 2)``, row-major from the bottom left.
+
+    Row ``i * n + j`` is the point at column ``j`` (x) and row ``i`` (y), so
+    ``values.reshape(n, n)`` is an image with ``origin="lower"``.
+    """
+    xs = np.linspace(extent[0], extent[1], n)
+    ys = np.linspace(extent[2], extent[3], n)
+    xx, yy = np.meshgrid(xs, ys)
+    return np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def model_logits(model: Sequential, params: Any, X: np.ndarray) -> np.ndarray:
+    """The model's outputs (logits) for ``X`` ``(N, 2)``, as float64 ``(N, C_out)``.
+
+    Overflowed (non-finite) logits are replaced by 0, i.e. "no opinion".
+    """
+    with np.errstate(all="ignore"):
+        logits = np.asarray(model.predict(params, X.astype(_dtype_of(params))), np.float64)
+    return np.where(np.isfinite(logits), logits, 0.0)
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities ``(..., C)`` from logits ``(..., C_out)``.
+
+    One output (binary): ``p = σ(z)`` and the classes get ``[1 - p, p]``;
+    several outputs: ``softmax(z)`` over the last axis.
+    """
+    if logits.shape[-1] == 1:
+        p = 0.5 * (1.0 + np.tanh(0.5 * logits))  # σ(z) that never overflows
+        return np.concatenate([1.0 - p, p], axis=-1)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def upsample(values: np.ndarray, factor: int) -> np.ndarray:
+    """Bilinear upsampling of a grid ``(n, n, C)`` to ``(m, m, C)``, ``m = (n - 1) factor + 1``.
+
+    The original grid points keep their values (every ``factor``-th pixel) and
+    the new pixels in between are linear blends of their neighbours, along x
+    and then along y: ``out = A values Aᵀ`` per channel, with the ``(m, n)``
+    interpolation matrix ``A``.
+    """
+    n = values.shape[0]
+    m = (n - 1) * int(factor) + 1
+    position = np.linspace(0.0, n - 1.0, m)
+    left = np.minimum(np.floor(position).astype(int), n - 2) if n > 1 else np.zeros(m, int)
+    weight = position - left
+    A = np.zeros((m, n))
+    A[np.arange(m), left] = 1.0 - weight
+    if n > 1:
+        A[np.arange(m), left + 1] += weight
+    return np.stack([A @ values[..., c] @ A.T for c in range(values.shape[2])], axis=2)
+
+
+def prediction_image(logits: np.ndarray, n: int, factor: int = 1) -> np.ndarray:
+    """An RGB image of the predictions, from logits ``(n*n, C_out)`` on an ``n x n`` grid.
+
+    The logits are upsampled by ``factor`` first (see :func:`upsample`), giving
+    an image ``(m, m, 3)`` with ``m = (n - 1) factor + 1``. Logits change
+    smoothly over the plane, so interpolating them puts the decision boundary
+    (logit 0) between grid points where it belongs; interpolating colours or
+    probabilities, which jump from one class to the other, would draw it jagged.
+
+    Each pixel takes the colour of its most probable class, blended with white
+    by the confidence ``c = (p_max - 1/C) / (1 - 1/C)``: white on the decision
+    boundary (``c = 0``), the full (pale) class colour where the network is sure.
+    """
+    grid = probabilities(upsample(logits.reshape(n, n, -1), factor))
+    n_classes = grid.shape[2]
+    winner = grid.argmax(axis=2)
+    confidence = (grid.max(axis=2) - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
+    pale = 1.0 - 0.7 * (1.0 - CLASS_COLORS[winner])  # lighter class colours
+    return 1.0 - confidence[..., None] * (1.0 - pale)
+
+
+def pixel_extent(
+    extent: tuple[float, float, float, float], m: int
+) -> tuple[float, float, float, float]:
+    """The ``imshow`` extent that puts the centres of ``m x m`` pixels on the grid over ``extent``.
+
+    Grid points run from edge to edge of ``extent``; ``imshow`` places pixel
+    *edges* on its extent, so it is widened by half a pixel on every side.
+    """
+    dx = (extent[1] - extent[0]) / max(m - 1, 1) / 2
+    dy = (extent[3] - extent[2]) / max(m - 1, 1) / 2
+    return extent[0] - dx, extent[1] + dx, extent[2] - dy, extent[3] + dy
+
+
+def hidden_saturation(model: Sequential, params: Any, X: np.ndarray) -> float:
+    """Fraction of hidden units that pass no gradient for any of the inputs ``X``.
+
+    Such a unit is saturated for *every* example (tanh ``|h| > 0.99``, sigmoid
+    ``h < 0.01`` or ``h > 0.99``) or, for ReLU, dead (``h = 0`` everywhere); see
+    :func:`nnlib.diagnostics.activation_stats`. Returns a number in ``[0, 1]``;
+    all hidden layers have the same width, so this is the mean over layers.
+    """
+    stats = activation_stats(model, params, X)
+    fractions = [s["saturated_units"] for s in stats if math.isfinite(s["saturated_units"])]
+    return float(np.mean(fractions)) if fractions else 0.0
+
+
+@dataclass
+class PlaygroundResult:
+    """Everything one training run produced (what the figure and status show).
+
+    ``image`` is ``(m, m, 3)`` RGB whose pixel centres lie on a grid over
+    ``extent`` (see :func:`pixel_extent`); ``history.step_loss`` holds
+    the loss before every step; ``accuracy`` and ``saturation`` are measured
+    with the final parameters on the training points.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    n_classes: int
+    sizes: list[int]
+    activation: str
+    learning_rate: float
+    params: Any
+    history: History
+    extent: tuple[float, float, float, float]
+    image: np.ndarray
+    accuracy: float
+    saturation: float
+
+    @property
+    def chance_loss(self) -> float:
+        """``ln C``: the cross-entropy of always predicting ``1/C`` for each of ``C`` classes.
+
+        A network that has learned nothing about the inputs ends here or above.
+        """
+        return math.log(self.n_classes)
+
+    @property
+    def outcome(self) -> str:
+        """``"diverged"``, ``"grew"``, ``"stuck"`` or ``"learned"``.
+
+        *grew*: the final loss exceeds ``GREW_RATIO`` times the initial one;
+        *stuck*: it is above ``STUCK_RATIO · min(initial, chance)``, i.e. no
+        real progress from the start or no better than guessing.
+        """
+        losses = self.history.step_loss
+        if self.history.diverged:
+            return "diverged"
+        if len(losses) < 2:
+            return "learned"
+        if losses[-1] > GREW_RATIO * losses[0]:
+            return "grew"
+        if losses[-1] > STUCK_RATIO * min(losses[0], self.chance_loss):
+            return "stuck"
+        return "learned"
+
+
+def train_playground(
+    dataset: str = "moons",
+    noise: float = 0.15,
+    activation: str = "tanh",
+    depth: int = 2,
+    width: int = 8,
+    learning_rate: float = 0.03,
+    optimizer: str = "adam",
+    steps: int = 300,
+    seed: int = 0,
+    n_samples: int = 200,
+    grid: int = 60,
+) -> PlaygroundResult:
+    """Train ``mlp([2] + [width] * depth + [out])`` full batch and evaluate it on a grid.
+
+    Binary sets use one output and binary cross-entropy; ``"blobs"`` (three
+    classes) uses three outputs and softmax cross-entropy. ``seed`` fixes the
+    data sample and the initial weights. A run that diverges stops there (see
+    :func:`nnlib.train.fit`) and keeps the last finite parameters.
+
+    The prediction is evaluated on a ``grid x grid`` lattice over the points
+    (plus a margin of 0.5) and drawn ``UPSAMPLE`` times finer.
+    """
+    for name, value, low in (("depth", depth, 1), ("width", width, 1), ("steps", steps, 1)):
+        if not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    X, y = make_dataset(dataset, noise, n_samples, seed)
+    n_classes = int(y.max()) + 1
+    sizes = [2] + [int(width)] * int(depth) + [1 if n_classes == 2 else n_classes]
+    model = mlp(sizes, activation=activation)
+    loss = "bce" if n_classes == 2 else "cross_entropy"
+    result = fit(
+        model,
+        model.init(seed),
+        X,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        lr=float(learning_rate),
+        epochs=int(steps),
+        seed=seed,
+    )
+    extent = grid_extent(X)
+    grid_logits = model_logits(model, result.params, grid_points(extent, grid))
+    image = prediction_image(grid_logits, grid, UPSAMPLE)
+    predicted = probabilities(model_logits(model, result.params, X)).argmax(axis=1)
+    return PlaygroundResult(
+        X=X,
+        y=y,
+        n_classes=n_classes,
+        sizes=sizes,
+        activation=activation,
+        learning_rate=float(learning_rate),
+        params=result.params,
+        history=result.history,
+        extent=extent,
+        image=image,
+        accuracy=float((predicted == y).mean()),
+        saturation=hidden_saturation(model, result.params, X),
+    )
+
+
+def describe_result(result: PlaygroundResult) -> str:
+    """One line of HTML for the status label: what the training run did, and a hint."""
+    history = result.history
+    losses = history.step_loss
+    lr = f"{result.learning_rate:.3g}"
+    if result.outcome == "diverged":
+        return (
+            f"<b>diverged at step {history.diverged_at_step}</b>: the loss became NaN or "
+            f"infinite; learning rate {lr} is too large for this network. Lower it."
+        )
+    first, last = losses[0], losses[-1]
+    saturated = f"{result.saturation:.0%} of hidden units saturated or dead"
+    if result.outcome == "grew":
+        return (
+            f"<b>loss grew</b> from {first:.4g} to {last:.4g} in {len(losses)} steps: the steps "
+            f"overshoot. Lower the learning rate ({lr})."
+        )
+    if result.outcome == "stuck":
+        found = f"; {saturated}" if result.saturation > 0 else ""
+        return (
+            f"<b>loss stuck at {last:.4g}</b> (started at {first:.4g}) after {len(losses)} "
+            f"steps{found}. {stuck_advice(result)}"
+        )
+    line = (
+        f"step {len(losses)}: loss {last:.4g} (started at {first:.4g}), "
+        f"training accuracy {result.accuracy:.1%}"
+    )
+    return line + (f"; {saturated}" if result.saturation >= 0.25 else "")
+
+
+def stuck_advice(result: PlaygroundResult) -> str:
+    """The most likely reason a run learned nothing, as a suggestion."""
+    hidden = result.sizes[1:-1]
+    depth, width = len(hidden), hidden[0]
+    if result.learning_rate >= 1.0:
+        return (
+            f"Learning rate {result.learning_rate:.3g} is large: big steps throw units into "
+            "saturation (or kill ReLUs). Try a smaller one."
+        )
+    if result.learning_rate <= 1e-3:
+        return f"Learning rate {result.learning_rate:.3g} is tiny: try a larger one."
+    if depth >= 6 and result.activation in ("sigmoid", "tanh"):
+        return (
+            f"The gradient fades through {depth} {result.activation} layers before it reaches "
+            "the first ones: try fewer layers or relu."
+        )
+    if result.saturation >= 0.5:
+        return "Saturated units pass almost no gradient: try relu or a smaller learning rate."
+    if width <= 2:
+        return f"{width} unit(s) per layer cannot bend the boundary enough: widen the layers."
+    return "Try another learning rate, optimiser or activation."
+
+
+def _dtype_of(params: Any) -> Any:
+    for p in params:
+        if "W" in p:
+            return p["W"].dtype
+    return np.float32
+
+
+class PlaygroundWidget(LiveWidget):
+    """Train a small MLP on a 2-D toy set and watch its decision boundary and loss.
+
+    Controls (``widget.controls[name]``): ``dataset``, ``noise``, ``activation``,
+    ``depth`` (hidden layers, 1-20), ``width`` (units per hidden layer, 1-64),
+    ``optimizer``, ``learning_rate`` (log scale, 1e-4 to 10), ``steps`` and
+    ``seed``. ``widget.result`` is the latest :class:`PlaygroundResult`.
+    """
+
+    def __init__(self, grid: int = 60, n_samples: int = 200) -> None:
+        import ipywidgets as widgets
+
+        self.grid = int(grid)
+        self.n_samples = int(n_samples)
+        style = {"description_width": "initial"}
+        heavy = {"continuous_update": False, "style": style}
+        controls = {
+            "dataset": widgets.Dropdown(
+                options=DATASETS, value="moons", description="data set", style=style
+            ),
+            "noise": widgets.FloatSlider(
+                value=0.15, min=0.0, max=0.5, step=0.01, description="noise", style=style
+            ),
+            "activation": widgets.Dropdown(
+                options=ACTIVATION_NAMES, value="tanh", description="activation", style=style
+            ),
+            "depth": widgets.IntSlider(value=2, min=1, max=20, description="depth", **heavy),
+            "width": widgets.IntSlider(value=8, min=1, max=64, description="width", **heavy),
+            "optimizer": widgets.Dropdown(
+                options=OPTIMIZER_NAMES, value="adam", description="optimiser", style=style
+            ),
+            "learning_rate": widgets.FloatLogSlider(
+                value=0.03,
+                base=10,
+                min=-4,
+                max=1,
+                step=0.1,
+                description="learning rate",
+                readout_format=".3g",
+                style=style,
+            ),
+            "steps": widgets.IntSlider(
+                value=300, min=10, max=1000, step=10, description="steps", **heavy
+            ),
+            "seed": widgets.IntSlider(value=0, min=0, max=9, description="seed", style=style),
+        }
+        fig, (self.ax_data, self.ax_loss) = live_figure(figsize=(9, 3.8), ncols=2)
+        self.fig = fig
+        self._build_artists()
+        super().__init__(controls, fig)
+
+    def _build_artists(self) -> None:
+        """Create every artist once; :meth:`redraw` only changes their data."""
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        blank = np.ones((2, 2, 3))
+        self.image = self.ax_data.imshow(
+            blank, origin="lower", extent=(0, 1, 0, 1), interpolation="bilinear", aspect="auto"
+        )
+        self.points = self.ax_data.scatter(
+            np.zeros(1), np.zeros(1), s=16, edgecolors="white", linewidths=0.5
+        )
+        self.ax_data.set_xticks([])  # the plane's coordinates carry no meaning here,
+        self.ax_data.set_yticks([])  # and fewer tick labels make every redraw faster
+        (self.loss_line,) = self.ax_loss.plot([], [], color="C0", lw=1.5)
+        self.diverged_marker = self.ax_loss.axvline(0, color="C3", ls="--", lw=1, visible=False)
+        self.ax_loss.set_yscale("log")
+        # Plain tick labels (0.02, 0.05, 0.1); the locator is chosen in _redraw_loss.
+        self.ax_loss.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        self.ax_loss.yaxis.set_minor_formatter(NullFormatter())
+        self.ax_loss.set_xlabel("step")
+        self.ax_loss.set_ylabel("training loss")
+        self.ax_loss.grid(True, which="major", alpha=0.3)
+        # Fixed margins instead of a layout engine: nothing to re-measure on each redraw.
+        self.fig.set_layout_engine("none")
+        self.ax_data.set_position((0.02, 0.05, 0.43, 0.85))
+        self.ax_loss.set_position((0.55, 0.13, 0.43, 0.77))
+
+    def compute(self, **values: Any) -> PlaygroundResult:
+        """Retrain from scratch with the current control values."""
+        return train_playground(**values, n_samples=self.n_samples, grid=self.grid)
+
+    def redraw(self, result: PlaygroundResult) -> None:
+        """Update the image, the points and the loss curve in place."""
+        self.image.set_data(result.image)
+        self.image.set_extent(pixel_extent(result.extent, result.image.shape[0]))
+        self.ax_data.set_xlim(result.extent[0], result.extent[1])
+        self.ax_data.set_ylim(result.extent[2], result.extent[3])
+        self.points.set_offsets(result.X)
+        self.points.set_facecolor(0.8 * CLASS_COLORS[result.y])
+        hidden = result.sizes[1:-1]
+        self.ax_data.set_title(
+            f"{len(hidden)} x {hidden[0]} {result.activation}: accuracy {result.accuracy:.1%}",
+            fontsize=10,
+        )
+        self._redraw_loss(result.history)
+
+    def _redraw_loss(self, history: History) -> None:
+        """Loss per step on a log scale; a divergence zooms in on the steps before it."""
+        from matplotlib.ticker import LogLocator
+
+        losses = np.maximum(np.asarray(history.step_loss, np.float64), 1e-12)
+        self.loss_line.set_data(np.arange(len(losses)), losses)
+        if history.diverged:
+            k = history.diverged_at_step
+            self.ax_loss.set_xlim(0, max(10, math.ceil(1.25 * k)))
+            self.diverged_marker.set_xdata([k, k])
+            self.diverged_marker.set_visible(True)
+            title = f"diverged at step {k}"
+        else:
+            self.ax_loss.set_xlim(0, max(int(self.controls["steps"].value), 1))
+            self.diverged_marker.set_visible(False)
+            title = f"final loss {losses[-1]:.4g}" if len(losses) else "no steps"
+        if len(losses):
+            low, high = losses.min(), losses.max()
+            self.ax_loss.set_ylim(low / 1.5, high * 1.5)
+            # labels at 1, 2 and 5 times each power of ten, or only at powers of ten
+            # when the loss spans many of them (a run that blows up)
+            subs = (1.0, 2.0, 5.0) if high / low < 1e3 else (1.0,)
+            self.ax_loss.yaxis.set_major_locator(LogLocator(subs=subs))
+        self.ax_loss.set_title(title, fontsize=10)
+
+    def describe(self, result: PlaygroundResult) -> str:
+        """The status line (see :func:`describe_result`)."""
+        return describe_result(result)
