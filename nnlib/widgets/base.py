@@ -28,6 +28,44 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def _import_ipympl_keeping_backend() -> bool:
+    """Import ipympl without changing pyplot's backend; False if ipympl is missing.
+
+    ipympl's first import switches pyplot's global backend to ipympl (its
+    ``__init__`` calls ``matplotlib.use``). Left alone, every static figure a
+    notebook draws after its first widget would become an interactive canvas
+    instead of an inline image. So the previous backend is restored right away,
+    *before* any live figure exists (switching backends closes pyplot's
+    figures). In a notebook the inline backend is restored the way a learner
+    would, with ``%matplotlib inline``, which also re-registers inline images.
+    """
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    try:
+        import ipympl.backend_nbagg  # noqa: F401  (the import that may switch the backend)
+    except ImportError:  # pragma: no cover - ipympl is in the course requirements
+        return False
+    if matplotlib.get_backend() != backend:
+        shell = _ipython_shell()
+        if shell is not None and backend in ("inline", INLINE_BACKEND):
+            shell.run_line_magic("matplotlib", "inline")
+        else:
+            matplotlib.use(backend)
+    return True
+
+
+def _ipython_shell() -> Any:
+    """The running IPython shell, or ``None`` outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    return get_ipython()
+
 
 def live_figure(
     figsize: tuple[float, float] = (9, 3.5), nrows: int = 1, ncols: int = 1, **subplot_kw: Any
@@ -35,12 +73,13 @@ def live_figure(
     """Create ``(fig, axes)`` that can be redrawn in place.
 
     With ipympl installed the figure gets an interactive ipympl canvas (a
-    widget), without changing the notebook's global plotting backend.
+    widget), without changing the notebook's global plotting backend, so
+    static figures elsewhere in the notebook stay ordinary inline images.
     """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
-    try:
+    if _import_ipympl_keeping_backend():
         from ipympl.backend_nbagg import Canvas, FigureManager
 
         with warnings.catch_warnings():
@@ -51,7 +90,7 @@ def live_figure(
         canvas.header_visible = False
         canvas.toolbar_visible = False
         canvas.resizable = False
-    except ImportError:  # pragma: no cover - ipympl is in the course requirements
+    else:  # pragma: no cover - ipympl is in the course requirements
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
