@@ -1,0 +1,341 @@
+"""Exercises of notebook 07 (entropy and cross-entropy): checks that give hints, and solutions.
+
+Every ``check_*`` function runs the learner's function on a few cases and
+prints either ``"Correct!"`` or ``"Not yet: ..."`` with a hint about what is
+wrong. It never raises (and silences the learner's NumPy warnings), so a
+notebook with unfinished exercises still runs top to bottom. The
+``solution_*`` functions are worked answers; print one with
+``show_solution("entropy_bits")``.
+
+1. :func:`check_entropy_bits`: the entropy of a distribution in bits, with
+   ``0 · log 0 = 0``.
+2. :func:`check_kl_divergence`: ``D(p‖q)`` in nats, including zeros in ``p``
+   and in ``q``.
+3. :func:`check_ce_gradient`: the gradient ``softmax(z) - onehot(k)`` of the
+   cross-entropy with respect to the logits, stable for large logits.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..information import cross_entropy, entropy, kl_divergence
+from ..losses import softmax, softmax_cross_entropy
+
+CORRECT = "Correct!"
+
+
+# --- worked solutions --------------------------------------------------------------------
+
+
+def solution_entropy_bits(p: np.ndarray) -> float:
+    """Entropy in bits: ``H(p) = -Σ_k p_k log₂ p_k``, summing only over ``p_k > 0``.
+
+    Classes with ``p_k = 0`` are left out: their term ``0 · log 0`` is 0 (the
+    limit of ``p log p`` as ``p → 0``), while NumPy would compute
+    ``0 · (-inf) = nan``.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    nonzero = p[p > 0]
+    return float(-np.sum(nonzero * np.log2(nonzero)))
+
+
+def solution_kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """``D(p‖q) = Σ_k p_k ln(p_k / q_k)`` in nats, summing only over ``p_k > 0``.
+
+    A class with ``p_k = 0`` adds nothing, whatever ``q_k`` is. A class with
+    ``p_k > 0`` but ``q_k = 0`` makes the divergence infinite: ``q`` says an
+    outcome is impossible that does happen.
+    """
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    keep = p > 0
+    if np.any(q[keep] == 0):
+        return math.inf
+    return float(np.sum(p[keep] * np.log(p[keep] / q[keep])))
+
+
+def solution_ce_gradient(z: np.ndarray, k: int) -> np.ndarray:
+    """Gradient of ``L = -log softmax(z)_k`` with respect to the logits ``z`` ``(C,)``.
+
+    ``∂L/∂z = softmax(z) - onehot(k)``. Subtracting ``max(z)`` before ``exp``
+    changes nothing mathematically (it cancels in the ratio) but keeps every
+    ``exp`` ≤ 1, so logits like 1000 do not overflow to ``inf``.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max())
+    grad = e / e.sum()
+    grad[k] -= 1.0
+    return grad
+
+
+_SOLUTIONS: dict[str, Callable[..., Any]] = {
+    "entropy_bits": solution_entropy_bits,
+    "kl_divergence": solution_kl_divergence,
+    "ce_gradient": solution_ce_gradient,
+}
+
+
+def show_solution(name: str) -> None:
+    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
+    if name not in _SOLUTIONS:
+        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
+    print(inspect.getsource(_SOLUTIONS[name]))
+
+
+# --- helpers for the checks ----------------------------------------------------------------
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """``fn(*args)`` with NumPy warnings silenced, or the hint that explains why it failed."""
+    if not callable(fn):
+        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
+    except Exception as err:  # the learner's code: report, never raise
+        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
+
+
+def _scalar(value: Any, name: str) -> tuple[float | None, str | None]:
+    """``value`` as a float, or a hint when it is not one number."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None, f"Not yet: {name} must return one number, got {type(value).__name__}."
+    if arr.size != 1:
+        return None, (
+            f"Not yet: {name} returned an array of shape {arr.shape}; return one number: "
+            "sum the terms over all classes."
+        )
+    return float(arr.reshape(())), None
+
+
+def _close(a: float, b: float) -> bool:
+    return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
+
+
+def _fmt(p: np.ndarray) -> str:
+    return str(np.round(np.asarray(p, dtype=np.float64), 4).tolist())
+
+
+# --- exercise 1: entropy in bits -------------------------------------------------------------
+
+_ENTROPY_CASES = [
+    np.array([0.5, 0.5]),
+    np.full(6, 1 / 6),
+    np.array([0.5, 0.25, 0.125, 0.125]),
+    np.array([0.7, 0.2, 0.1]),
+    np.array([1.0, 0.0]),
+    np.array([0.25, 0.0, 0.75, 0.0]),
+]
+
+
+def check_entropy_bits(entropy_bits: Callable[[np.ndarray], Any]) -> None:
+    """Check ``entropy_bits(p) -> H(p)`` in bits on coins, a die and vectors with zeros."""
+    for p in _ENTROPY_CASES:
+        result, problem = _call(entropy_bits, p)
+        if problem:
+            print(problem)
+            return
+        if result is None:
+            print(
+                "Not yet: entropy_bits returned None. Replace `return None` with the average "
+                "surprise: the sum over classes of p_k times (-log2 p_k)."
+            )
+            return
+        got, problem = _scalar(result, "entropy_bits")
+        if problem:
+            print(problem)
+            return
+        expected = entropy(p, base=2)
+        if _close(got, expected):
+            continue
+        print(f"Not yet: {_entropy_hint(p, got, expected)}")
+        return
+    print(f"{CORRECT} A fair die has log2(6) = {math.log2(6):.4f} bits.")
+
+
+def _entropy_hint(p: np.ndarray, got: float, expected: float) -> str:
+    if math.isnan(got):
+        return (
+            f"for p = {_fmt(p)} you returned nan. A class with p_k = 0 gives 0 * log(0) = "
+            "0 * (-inf) = nan in NumPy, but its term must count as 0 (the limit of p log p): "
+            "sum only over the entries with p > 0, e.g. p = p[p > 0]."
+        )
+    if _close(got, expected * math.log(2)):
+        return (
+            "your numbers are in nats: you used the natural log. For bits use np.log2 "
+            "(or divide by np.log(2))."
+        )
+    if _close(got, -expected):
+        return "the sign is wrong: log p ≤ 0, so H(p) = -Σ p log p is ≥ 0. Add the minus sign."
+    nonzero = p[p > 0]
+    if _close(got, float(-np.sum(np.log2(nonzero)))):
+        return (
+            "you added up the surprises -log2 p_k without weighting them: entropy is the "
+            "*average* surprise, so multiply each term by its probability p_k."
+        )
+    return f"for p = {_fmt(p)} expected H = {expected:.4f} bits, got {got:.4f}."
+
+
+# --- exercise 2: KL divergence --------------------------------------------------------------
+
+_KL_CASES = [
+    (np.array([0.7, 0.2, 0.1]), np.array([0.2, 0.5, 0.3])),
+    (np.array([0.5, 0.5]), np.array([0.9, 0.1])),
+    (np.array([0.25, 0.25, 0.5]), np.array([0.25, 0.25, 0.5])),
+    (np.array([0.0, 0.4, 0.6]), np.array([0.3, 0.3, 0.4])),
+    (np.array([0.5, 0.5, 0.0]), np.array([1.0, 0.0, 0.0])),
+]
+
+
+def check_kl_divergence(kl: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``kl(p, q) -> D(p‖q)`` in nats, including zeros in ``p`` and a zero in ``q``."""
+    for p, q in _KL_CASES:
+        result, problem = _call(kl, p, q)
+        if problem:
+            print(problem)
+            return
+        if result is None:
+            print(
+                "Not yet: kl_div returned None. D(p‖q) is the sum over classes of "
+                "p_k times log(p_k / q_k), with the natural log."
+            )
+            return
+        got, problem = _scalar(result, "kl_div")
+        if problem:
+            print(problem)
+            return
+        expected = kl_divergence(p, q)
+        if (math.isinf(expected) and got == math.inf) or _close(got, expected):
+            continue
+        print(f"Not yet: {_kl_hint(p, q, got, expected)}")
+        return
+    print(
+        f"{CORRECT} Note D(p‖q) ≠ D(q‖p): for the first pair they are "
+        f"{kl_divergence(*_KL_CASES[0]):.4f} and {kl_divergence(*_KL_CASES[0][::-1]):.4f} nats."
+    )
+
+
+def _kl_hint(p: np.ndarray, q: np.ndarray, got: float, expected: float) -> str:
+    if math.isinf(expected):
+        return (
+            f"for p = {_fmt(p)} and q = {_fmt(q)} the answer is infinite (np.inf), got "
+            f"{got:.4g}: q gives probability 0 to a class that p says does happen, so "
+            "the surprise -log q_k there is infinite."
+        )
+    if math.isnan(got):
+        return (
+            f"for p = {_fmt(p)} you returned nan. Classes with p_k = 0 must add nothing "
+            "(0 · log 0 = 0): sum only over the entries with p > 0."
+        )
+    if _close(got, kl_divergence(q, p)):
+        return (
+            "you computed D(q‖p): the arguments are swapped. KL is not symmetric: in "
+            "D(p‖q) the weights p_k and the numerator of the ratio come from p."
+        )
+    if _close(got, cross_entropy(p, q)):
+        return "that is the cross-entropy H(p, q). D(p‖q) = H(p, q) - H(p): subtract p's entropy."
+    if _close(got, expected / math.log(2)):
+        return "your numbers are in bits; use the natural log (np.log) for nats."
+    if _close(got, -expected):
+        return "the sign is wrong: D(p‖q) = Σ p log(p/q) (or -Σ p log(q/p)) is never negative."
+    return f"for p = {_fmt(p)}, q = {_fmt(q)} expected D(p‖q) = {expected:.4f} nats, got {got:.4f}."
+
+
+# --- exercise 3: the gradient of softmax + cross-entropy ---------------------------------------
+
+
+def _ce_cases() -> list[tuple[np.ndarray, int]]:
+    rng = np.random.default_rng(7)
+    return [
+        (np.array([1.0, 2.0, 0.5]), 0),
+        (np.zeros(4), 3),
+        (rng.normal(size=6), 4),
+        (np.array([1000.0, 0.0, -1000.0]), 2),
+    ]
+
+
+def check_ce_gradient(ce_gradient: Callable[[np.ndarray, int], Any]) -> None:
+    """Check ``ce_gradient(z, k) -> ∂(-log softmax(z)_k)/∂z`` against nnlib's loss."""
+    for z, k in _ce_cases():
+        result, problem = _call(ce_gradient, z, k)
+        if problem:
+            print(problem)
+            return
+        if result is None:
+            print(
+                "Not yet: ce_gradient returned None. Compute q = softmax(z), then subtract 1 "
+                "from the entry of the true class k."
+            )
+            return
+        try:
+            got = np.asarray(result, dtype=np.float64)
+        except (TypeError, ValueError):
+            print(f"Not yet: return an array of shape {z.shape}, got {type(result).__name__}.")
+            return
+        if got.shape != z.shape:
+            print(
+                f"Not yet: for z of shape {z.shape} you returned shape {got.shape}; the "
+                "gradient has one entry per logit."
+            )
+            return
+        _, grad = softmax_cross_entropy(z[None, :], np.array([k]))
+        expected = grad[0]
+        if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+            continue
+        print(f"Not yet: {_ce_hint(z, k, got, expected)}")
+        return
+    print(
+        f"{CORRECT} Your gradient matches nnlib.losses.softmax_cross_entropy, even for z = ±1000."
+    )
+
+
+def _ce_hint(z: np.ndarray, k: int, got: np.ndarray, expected: np.ndarray) -> str:
+    if not np.all(np.isfinite(got)):
+        return (
+            f"for z = {_fmt(z)} your gradient contains nan or inf: exp(1000) overflows. "
+            "Subtract max(z) from the logits before exp; softmax does not change, since the "
+            "factor exp(-max) cancels between numerator and denominator."
+        )
+    q = softmax(z[None, :])[0]
+    onehot = np.eye(len(z))[k]
+    candidates = [
+        (
+            -expected,
+            "the sign is flipped: the gradient is q - y, not y - q. "
+            "Gradient descent must lower the logits of the wrong classes.",
+        ),
+        (q, "that is softmax(z) alone; subtract the one-hot target (1 at the true class k)."),
+        (
+            z - onehot,
+            "subtract the target from the probabilities softmax(z), not from the logits z.",
+        ),
+        (q - 1.0, "subtract 1 only at the true class k, not from every entry."),
+    ]
+    for wrong, hint in candidates:
+        if np.allclose(got, wrong, rtol=1e-6, atol=1e-9):
+            return hint
+    return (
+        f"for z = {_fmt(z)}, k = {k} expected softmax(z) - onehot(k) = {_fmt(expected)}, "
+        f"got {_fmt(got)}."
+    )
+
+
+__all__ = [
+    "CORRECT",
+    "check_ce_gradient",
+    "check_entropy_bits",
+    "check_kl_divergence",
+    "show_solution",
+    "solution_ce_gradient",
+    "solution_entropy_bits",
+    "solution_kl_divergence",
+]
