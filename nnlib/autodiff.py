@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from types import NotImplementedType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # only for type hints; matplotlib is imported inside draw_graph
     from matplotlib.axes import Axes
@@ -445,6 +446,9 @@ def _layout(order: list[Value]) -> dict[Value, tuple[float, float]]:
 _COLUMN_EM_PER_CHAR = 0.6  # a monospace character is about 0.6 em wide
 _COLUMN_EM_EXTRA = 7.0
 _ROW_EM = 5.5
+# Padding between a node's text and its outline, in multiples of the font size.
+_BOX_PAD = 0.4
+_CIRCLE_PAD = 0.25
 
 
 def _value_text(node: Value) -> str:
@@ -473,39 +477,154 @@ def _crosses_a_node(
     return False
 
 
-def _arrow(ax: Axes, start: Text, end: Text, rad: float = 0.0) -> None:
-    """Arrow from the box of ``start`` to the box of ``end``, clipped at both outlines.
+class _Outline(NamedTuple):
+    """The shape drawn around a node: a rectangle with rounded corners, or a circle.
 
-    ``rad`` bends it (0: straight; see matplotlib's ``arc3`` connection style).
+    The centre ``(x, y)`` is in data units; the sizes are in points, like the
+    text inside, so the shape keeps its size when the Axes is resized. A circle
+    is the special case ``half_width == half_height == corner``.
     """
-    ax.annotate(
-        "",
-        xy=(0.5, 0.5),
-        xycoords=end,
-        xytext=(0.5, 0.5),
-        textcoords=start,
-        arrowprops=dict(
+
+    x: float
+    y: float
+    half_width: float
+    half_height: float
+    corner: float
+
+
+def _outline(text: Text, pad_em: float, circle: bool = False) -> _Outline:
+    """The outline matplotlib draws for ``bbox=dict(boxstyle="round" or "circle", pad=pad_em)``.
+
+    A round box is the text's extent plus ``pad_em`` font sizes on every side,
+    with corners of radius ``pad_em`` font sizes; a circle is centred on the
+    text and just wide enough for the padded extent.
+    """
+    extent = text.get_window_extent()  # in pixels; 72 points per inch
+    points_per_pixel = 72 / text.figure.dpi
+    pad = pad_em * text.get_fontsize()
+    half_width = extent.width * points_per_pixel / 2 + pad
+    half_height = extent.height * points_per_pixel / 2 + pad
+    x, y = text.get_position()
+    if circle:
+        radius = max(half_width, half_height)
+        return _Outline(x, y, radius, radius, radius)
+    return _Outline(x, y, half_width, half_height, pad)
+
+
+def _distance_outside(outline: _Outline, dx: float, dy: float) -> float:
+    """How far (points) the point ``(dx, dy)`` points from the centre lies outside the outline.
+
+    Negative inside. Shrinking the shape by its corner radius r leaves a
+    rectangle with sharp corners, and the distance to the rounded shape is the
+    distance to that rectangle minus r. With q = (|dx|, |dy|) - (inner half
+    sizes): |max(q, 0)| + min(max(qx, qy), 0) - r.
+    """
+    r = outline.corner
+    qx = abs(dx) - (outline.half_width - r)  # > 0: beyond the inner rectangle's side
+    qy = abs(dy) - (outline.half_height - r)
+    return math.hypot(max(qx, 0.0), max(qy, 0.0)) + min(max(qx, qy), 0.0) - r
+
+
+# An arrow stops this many points short of an outline; its head is this long.
+_ARROW_GAP = 1.0
+_ARROW_HEAD = 10.0
+
+
+def _bisect(is_inside: Callable[[float], bool], t_inside: float, t_outside: float) -> float:
+    """The t in between where ``is_inside(t)`` flips (40 halvings: to 1e-12 of the interval)."""
+    for _ in range(40):
+        t = (t_inside + t_outside) / 2
+        if is_inside(t):
+            t_inside = t
+        else:
+            t_outside = t
+    return (t_inside + t_outside) / 2
+
+
+def _visible_arc(
+    a: tuple[float, float], b: tuple[float, float], rad: float, start: _Outline, end: _Outline
+) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """The part of matplotlib's ``arc3`` curve from centre a to centre b outside both outlines.
+
+    All in points on screen. The curve is the quadratic Bezier curve
+    B(t) = (1-t)^2 a + 2(1-t)t c + t^2 b, pulled towards c = m + rad (dy, -dx),
+    with m the midpoint and (dx, dy) = b - a (rad = 0: the straight line).
+    Bisection finds t0, where it leaves ``start``, and t1, where it enters
+    ``end``, each ``_ARROW_GAP`` short of the outline. The piece from t0 to t1
+    is a quadratic Bezier curve too, with the control point
+    q = (1-t0)(1-t1) a + ((1-t0) t1 + t0 (1-t1)) c + t0 t1 b.
+
+    Returns (p0, p1, rad'): the ends B(t0), B(t1) and the rad that puts arc3's
+    control point as far from the chord p0 p1 as q is.
+    """
+    (xa, ya), (xb, yb) = a, b
+    dx, dy = xb - xa, yb - ya
+    xc, yc = (xa + xb) / 2 + rad * dy, (ya + yb) / 2 - rad * dx
+
+    def on_curve(t: float) -> tuple[float, float]:
+        s = 1 - t
+        return s * s * xa + 2 * s * t * xc + t * t * xb, s * s * ya + 2 * s * t * yc + t * t * yb
+
+    def in_start(t: float) -> bool:
+        x, y = on_curve(t)
+        return _distance_outside(start, x - xa, y - ya) < _ARROW_GAP
+
+    def in_end(t: float) -> bool:
+        x, y = on_curve(t)
+        return _distance_outside(end, x - xb, y - yb) < _ARROW_GAP
+
+    t0, t1 = _bisect(in_start, 0.0, 1.0), _bisect(in_end, 1.0, 0.0)
+    (x0, y0), (x1, y1) = on_curve(t0), on_curve(t1)
+    wa, wc, wb = (1 - t0) * (1 - t1), (1 - t0) * t1 + t0 * (1 - t1), t0 * t1
+    xq, yq = wa * xa + wc * xc + wb * xb, wa * ya + wc * yc + wb * yb
+    ex, ey = x1 - x0, y1 - y0  # the chord; (ey, -ex) is arc3's sideways direction
+    chord_squared = ex * ex + ey * ey or 1.0  # p0 == p1 only if the two outlines overlap
+    return (x0, y0), (x1, y1), ((xq - x0) * ey - (yq - y0) * ex) / chord_squared
+
+
+def _arrow(ax: Axes, start: _Outline, end: _Outline, rad: float = 0.0) -> None:
+    """Arrow from the outline of ``start`` to the outline of ``end``, bent by ``rad``.
+
+    ``rad`` as in matplotlib's ``arc3`` connection style (0: straight). Where
+    the arrow meets the outlines is computed once, here (see
+    :func:`_visible_arc`), so matplotlib draws it without clipping it at the
+    boxes, which would be slow. Each end is the node's centre in data units
+    plus an offset in points, like the box around the text, so it stays on
+    the outline when the Axes is resized.
+    """
+    from matplotlib.patches import ConnectionPatch
+    from matplotlib.transforms import offset_copy
+
+    points_per_pixel = 72 / ax.figure.dpi
+    centres = ax.transData.transform([(start.x, start.y), (end.x, end.y)]) * points_per_pixel
+    (xa, ya), (xb, yb) = centres.tolist()
+    (x0, y0), (x1, y1), rad = _visible_arc((xa, ya), (xb, yb), rad, start, end)
+    ax.add_artist(
+        ConnectionPatch(
+            xyA=(start.x, start.y),
+            coordsA=offset_copy(ax.transData, ax.figure, x0 - xa, y0 - ya, units="points"),
+            xyB=(end.x, end.y),
+            coordsB=offset_copy(ax.transData, ax.figure, x1 - xb, y1 - yb, units="points"),
             arrowstyle="-|>",
+            mutation_scale=_ARROW_HEAD,
             color="0.35",
             lw=1.0,
-            patchA=start.get_bbox_patch(),
-            patchB=end.get_bbox_patch(),
-            shrinkA=1,
-            shrinkB=1,
             connectionstyle=f"arc3,rad={rad}",
-        ),
+            zorder=3,  # as the boxes' text: drawn after (over) the boxes, in the order added
+            in_layout=False,
+        )
     )
 
 
 def _draw_nodes(
     ax: Axes, root: Value, pos: dict[Value, tuple[float, float]], fontsize: float
-) -> tuple[dict[Value, Text], dict[Value, Text]]:
-    """A box per value and a circle per operation; returns (boxes, circles) by node."""
-    boxes: dict[Value, Text] = {}
-    circles: dict[Value, Text] = {}
+) -> tuple[dict[Value, _Outline], dict[Value, _Outline]]:
+    """A box per value and a circle per operation; returns their outlines (boxes, circles)."""
+    boxes: dict[Value, _Outline] = {}
+    circles: dict[Value, _Outline] = {}
     for node, (x, y) in pos.items():
         color = _ROOT_COLOR if node is root else _INNER_COLOR if node._prev else _LEAF_COLOR
-        boxes[node] = ax.text(
+        box = ax.text(
             x,
             y,
             _value_text(node),
@@ -513,26 +632,30 @@ def _draw_nodes(
             va="center",
             fontsize=fontsize,
             family="monospace",
-            bbox=dict(boxstyle="round,pad=0.4", fc=color, ec="0.4"),
+            bbox=dict(boxstyle=f"round,pad={_BOX_PAD}", fc=color, ec="0.4"),
+            in_layout=False,  # see draw_graph: the limits keep every node inside the Axes
         )
+        boxes[node] = _outline(box, _BOX_PAD)
         if node._prev:
-            circles[node] = ax.text(
+            circle = ax.text(
                 x - 0.5,
                 y,
                 _OP_SYMBOLS.get(node._op, node._op),
                 ha="center",
                 va="center",
                 fontsize=fontsize,
-                bbox=dict(boxstyle="circle,pad=0.25", fc=_OP_COLOR, ec="0.4"),
+                bbox=dict(boxstyle=f"circle,pad={_CIRCLE_PAD}", fc=_OP_COLOR, ec="0.4"),
+                in_layout=False,
             )
+            circles[node] = _outline(circle, _CIRCLE_PAD, circle=True)
     return boxes, circles
 
 
 def _draw_arrows(
     ax: Axes,
     pos: dict[Value, tuple[float, float]],
-    boxes: dict[Value, Text],
-    circles: dict[Value, Text],
+    boxes: dict[Value, _Outline],
+    circles: dict[Value, _Outline],
 ) -> None:
     """Input box -> operation circle -> result box, for every operation."""
     for node, circle in circles.items():
@@ -591,10 +714,12 @@ def draw_graph(
         width_in, height_in = extent.width / ax.figure.dpi, extent.height / ax.figure.dpi
         fontsize = min(fontsize, 72 * width_in / width_em, 72 * height_in / height_em)
     ax.clear()
-    boxes, circles = _draw_nodes(ax, root, pos, fontsize)  # all boxes before any arrow,
-    _draw_arrows(ax, pos, boxes, circles)  # which is clipped at their outlines when drawn
     ys = [y for _, y in pos.values()]
-    ax.set_xlim(-0.75, max(x for x, _ in pos.values()) + 0.75)
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.set_xlim(-0.75, max(x for x, _ in pos.values()) + 0.75)  # limits first: the arrows
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)  # need to know where the nodes are on screen
     ax.set_axis_off()
+    # Nodes and arrows stay inside these limits, so they are left out of layout engines
+    # (layout="constrained"), which would otherwise measure every text on every draw.
+    boxes, circles = _draw_nodes(ax, root, pos, fontsize)
+    _draw_arrows(ax, pos, boxes, circles)
     return ax

@@ -6,9 +6,11 @@ import math
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -324,10 +326,74 @@ def new_axes(figsize: tuple[float, float] = (10, 5)):
 
 
 def node_texts(ax) -> list:
-    """The boxes and circles (Text), without the arrows (Annotation, a Text subclass)."""
-    from matplotlib.text import Annotation
+    """The boxes and circles: every Text in the Axes (the arrows are patches, not texts)."""
+    return list(ax.texts)
 
-    return [t for t in ax.texts if not isinstance(t, Annotation)]
+
+def arrows(ax) -> list:
+    """The arrows: one ConnectionPatch per edge of the graph."""
+    from matplotlib.patches import ConnectionPatch
+
+    return [p for p in ax.patches if isinstance(p, ConnectionPatch)]
+
+
+def distance_to_outline(point, text) -> float:
+    """Pixels from ``point`` to the outline matplotlib drew around ``text`` (after a draw)."""
+    patch = text.get_bbox_patch()
+    outline = patch.get_transform().transform_path(patch.get_path())
+    distances = []
+    for polygon in outline.to_polygons(closed_only=False):  # curves become short segments
+        a, b = polygon[:-1], polygon[1:]
+        t = np.clip(np.sum((point - a) * (b - a), axis=1) / np.sum((b - a) ** 2, axis=1), 0, 1)
+        distances.append(np.hypot(*(a + t[:, None] * (b - a) - point).T).min())
+    return min(distances)
+
+
+def drawn_edges(ax, tolerance: float = 2.5) -> Counter:
+    """(i, j) for every arrow, counted: it starts on the outline of node_texts(ax)[i] and its
+    tip touches node_texts(ax)[j] (the nearest outlines, within ``tolerance`` pixels)."""
+    texts = node_texts(ax)
+    edges = Counter()
+    for arrow in arrows(ax):
+        ends = arrow.coords1.transform(arrow.xy1), arrow.coords2.transform(arrow.xy2)
+        nearest = []
+        for end in ends:
+            distances = [distance_to_outline(end, t) for t in texts]
+            assert min(distances) <= tolerance, (end, distances)  # on an outline
+            nearest.append(int(np.argmin(distances)))
+        edges[tuple(nearest)] += 1
+    return edges
+
+
+def graph_edges(root: Value, ax) -> Counter:
+    """(i, j) indices into node_texts(ax) of every edge the graph has: input box -> operation
+    circle (once per use of the input), circle -> result box. Nodes need distinct labels."""
+    texts = node_texts(ax)
+    box = {t.get_text().split("\n")[0]: i for i, t in enumerate(texts) if "\n" in t.get_text()}
+    at = {tuple(t.get_position()): i for i, t in enumerate(texts)}
+    edges = Counter()
+    for v in topological_order(root):
+        if v._prev:
+            x, y = texts[box[v.label]].get_position()
+            circle = at[(x - 0.5, y)]  # the operation is drawn half a column to the left
+            edges[(circle, box[v.label])] += 1
+            for child in v._prev:
+                edges[(box[child.label], circle)] += 1
+    return edges
+
+
+def reused_and_crossing() -> Value:
+    """out = (x + x) * a + x: x is used twice by one operation (the second arrow bends), and
+    its straight arrow to the last + would run through the box of x + x (it bends around)."""
+    x, a = Value(1.5, label="x"), Value(-2.0, label="a")
+    twice = x + x
+    twice.label = "x + x"
+    scaled = twice * a
+    scaled.label = "(x + x) * a"
+    out = scaled + x
+    out.label = "out"
+    out.backward()
+    return out
 
 
 def boxes_by_label(ax) -> dict[str, tuple[float, float, float]]:
@@ -343,7 +409,6 @@ def boxes_by_label(ax) -> dict[str, tuple[float, float, float]]:
 
 def test_draw_graph_shows_every_node_with_data_and_grad() -> None:
     from matplotlib.axes import Axes
-    from matplotlib.text import Annotation
 
     o, nodes = neuron()
     o.backward()
@@ -360,8 +425,23 @@ def test_draw_graph_shows_every_node_with_data_and_grad() -> None:
     assert shown["o"][1:] == (0.7071, 1.0)
     ops = {t.get_text() for t in node_texts(ax) if "\n" not in t.get_text()}
     assert {"tanh", "+"} <= ops
-    arrows = [t for t in ax.texts if isinstance(t, Annotation)]
-    assert len(arrows) == sum(1 + len(v._prev) for v in inner)
+    assert len(arrows(ax)) == sum(1 + len(v._prev) for v in inner)
+
+
+@pytest.mark.parametrize("graph", ["neuron", "reused_and_crossing"])
+def test_draw_graph_arrows_run_from_outline_to_outline_along_every_edge(graph: str) -> None:
+    root = neuron()[0] if graph == "neuron" else reused_and_crossing()
+    ax = draw_graph(root, ax=new_axes())
+    ax.figure.canvas.draw()
+    expected = graph_edges(root, ax)
+    assert drawn_edges(ax) == expected
+    bent = [arrow for arrow in arrows(ax) if abs(arrow.get_connectionstyle().rad) > 0.01]
+    assert len(bent) == (0 if graph == "neuron" else 2)
+    # The ends sit at fixed offsets in points from the node centres, like the boxes
+    # around the text, so a resized figure still has every arrow touching its outlines.
+    ax.figure.set_size_inches(12, 7)
+    ax.figure.canvas.draw()
+    assert drawn_edges(ax) == expected
 
 
 def test_draw_graph_redraws_in_place() -> None:
@@ -369,11 +449,13 @@ def test_draw_graph_redraws_in_place() -> None:
     ax = new_axes()
     draw_graph(o, ax=ax)
     before = [t.get_text() for t in ax.texts]
+    n_arrows = len(arrows(ax))
     assert "x1\ndata 2.0\ngrad 0.0" in before
     o.backward()
     assert draw_graph(o, ax=ax) is ax
     after = [t.get_text() for t in ax.texts]
     assert len(after) == len(before)  # cleared, not drawn on top
+    assert len(arrows(ax)) == n_arrows
     assert "x1\ndata 2.0\ngrad -1.5" in after
 
 
