@@ -12,9 +12,16 @@ name        f(z)                   f'(z)                           cache
 identity    z                      1                               None
 sigmoid     1 / (1 + e^{-z})       σ(z)(1 - σ(z))  (at most 1/4)   y
 tanh        tanh z                 1 - tanh² z     (at most 1)     y
-relu        max(0, z)              1 if z > 0 else 0               z > 0
-leaky_relu  z if z > 0 else a·z    1 if z > 0 else a               z > 0
+relu        max(0, z)              1 if z > 0 else 0               f'(z)
+leaky_relu  z if z > 0 else a·z    1 if z > 0 else a               f'(z)
 ==========  =====================  ==============================  =========
+
+ReLU and leaky ReLU are *piecewise linear*: ``f(z) = f'(z) · z``. So they
+compute the slope ``f'(z)`` once, as an array of numbers (0.0 or 1.0 for
+ReLU), and use it twice: ``y = z · f'(z)`` forward and ``dz = dy · f'(z)``
+backward. Multiplying two float arrays is one of the fastest things NumPy
+does; ``maximum`` (which must also handle NaN) and multiplying by a boolean
+mask (which converts every element) are two to three times slower.
 
 The small maximum of σ' (one quarter) is why deep sigmoid networks suffer from
 vanishing gradients: every layer multiplies the backward signal by at most 1/4.
@@ -70,25 +77,30 @@ def tanh_backward(dy: Array, y: Array) -> Array:
 
 
 def relu_forward(z: Array) -> tuple[Array, Array]:
-    """``y = max(0, z)``; caches the mask ``z > 0``."""
-    positive = z > 0
-    return backend.xp().maximum(z, 0), positive
+    """``y = max(0, z) = z · 1[z > 0]``; caches the slope ``1[z > 0]`` (0.0 or 1.0 in z's dtype)."""
+    slope = (z > 0).astype(z.dtype)
+    return z * slope, slope
 
 
-def relu_backward(dy: Array, positive: Array) -> Array:
-    """``dz = dy`` where ``z > 0``, else 0 (we take f'(0) = 0)."""
-    return dy * positive
+def relu_backward(dy: Array, slope: Array) -> Array:
+    """``dz = dy · 1[z > 0]``: the gradient passes where ``z > 0``, else 0 (we take f'(0) = 0)."""
+    return dy * slope
 
 
 def leaky_relu_forward(z: Array, alpha: float = 0.01) -> tuple[Array, Array]:
-    """``y = z`` for ``z > 0`` else ``alpha · z``; caches the mask ``z > 0``."""
-    positive = z > 0
-    return backend.xp().where(positive, z, alpha * z), positive
+    """``y = z`` for ``z > 0`` else ``alpha · z``, i.e. ``y = z · slope``; caches the slope.
+
+    ``slope = alpha + (1 - alpha) · 1[z > 0]`` is 1 where ``z > 0`` and ``alpha`` elsewhere.
+    """
+    slope = (z > 0).astype(z.dtype)
+    slope *= 1.0 - alpha
+    slope += alpha
+    return z * slope, slope
 
 
-def leaky_relu_backward(dy: Array, positive: Array, alpha: float = 0.01) -> Array:
-    """``dz = dy`` where ``z > 0``, else ``alpha · dy``."""
-    return backend.xp().where(positive, dy, alpha * dy)
+def leaky_relu_backward(dy: Array, slope: Array, alpha: float = 0.01) -> Array:
+    """``dz = dy · slope``: ``dy`` where ``z > 0``, else ``alpha · dy``."""
+    return dy * slope
 
 
 ACTIVATIONS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {

@@ -70,6 +70,16 @@ class Layer:
         """``dx = dy``; no parameters, so no gradients."""
         return dy, {}
 
+    def param_grads(self, params: Params, cache: Any, dy: Array) -> Params:
+        """Only the parameter gradients of :meth:`backward`, without ``dx``.
+
+        Used for the first layer of a model: its input is the data, which is
+        not trained, so nobody needs ``dx = ∂L/∂x`` there. This default runs
+        ``backward`` and drops ``dx``; a layer for which ``dx`` is expensive
+        (``Dense``) skips computing it.
+        """
+        return self.backward(params, cache, dy)[1]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -129,9 +139,12 @@ class Dense(Layer):
 
     def backward(self, params: Params, cache: Array, dy: Array) -> tuple[Array, Params]:
         """``dx = dy Wᵀ``, ``dW = xᵀ dy``, ``db = Σ_rows dy``."""
+        return dy @ params["W"].T, self.param_grads(params, cache, dy)
+
+    def param_grads(self, params: Params, cache: Array, dy: Array) -> Params:
+        """``dW = xᵀ dy`` and ``db = Σ_rows dy`` (see :func:`nnlib.backend.column_sums`)."""
         x = cache
-        grads = {"W": x.T @ dy, "b": dy.sum(axis=0)}
-        return dy @ params["W"].T, grads
+        return {"W": x.T @ dy, "b": backend.column_sums(dy)}
 
     def __repr__(self) -> str:
         return f"Dense({self.n_in} -> {self.n_out}, init={self.init_name!r})"
@@ -298,14 +311,19 @@ class BatchNorm(Layer):
     def backward(self, params: Params, cache: dict, dy: Array) -> tuple[Array, Params]:
         """See the class docstring for the equations."""
         x_hat, inv_std = cache["x_hat"], cache["inv_std"]
-        grads = {"gamma": (dy * x_hat).sum(axis=0), "beta": dy.sum(axis=0)}
+        column_sums = backend.column_sums
+        grads = {"gamma": column_sums(dy * x_hat), "beta": column_sums(dy)}
         g = dy * params["gamma"]
         if not cache["train"]:  # running statistics are constants: a plain affine map
-            return g * inv_std, grads
+            g *= inv_std
+            return g, grads
         n = dy.shape[0]
+        # Σ g = γ Σ dy and Σ g x̂ = γ Σ dy x̂: reuse the two sums of the parameter gradients.
+        sum_g = params["gamma"] * grads["beta"]
+        sum_g_xhat = params["gamma"] * grads["gamma"]
         dx = g * n
-        dx -= g.sum(axis=0)
-        dx -= x_hat * (g * x_hat).sum(axis=0)
+        dx -= sum_g
+        dx -= x_hat * sum_g_xhat
         dx *= inv_std / n
         return dx, grads
 
@@ -346,17 +364,43 @@ def forward_layers(
 
 
 def backward_layers(
-    layers: Sequence[Layer], params: Sequence[Params], caches: Sequence[Any], dy: Array
-) -> tuple[Array, list[Params]]:
+    layers: Sequence[Layer],
+    params: Sequence[Params],
+    caches: Sequence[Any],
+    dy: Array,
+    *,
+    input_grad: bool = True,
+) -> tuple[Array | None, list[Params]]:
     """Backpropagate ``dy`` through ``layers`` in reverse order.
 
     Each layer turns the gradient of its output into the gradient of its input
     (the chain rule, one link at a time) and reports its parameter gradients.
+
+    With ``input_grad=False`` the gradient with respect to the input of the
+    whole stack is not computed and ``None`` is returned in its place: when the
+    input is the data, nobody needs it. The backward pass then stops at the
+    first layer that has parameters and asks it only for its parameter
+    gradients (for a first ``Dense`` layer this saves the product ``dy Wᵀ``,
+    as large as the layer's forward product).
     """
     grads: list[Params] = [{} for _ in layers]
-    for i in range(len(layers) - 1, -1, -1):
+    first = 0 if input_grad else _first_with_params(params)
+    for i in range(len(layers) - 1, first, -1):
         dy, grads[i] = layers[i].backward(params[i], caches[i], dy)
-    return dy, grads
+    if input_grad:
+        dy, grads[0] = layers[0].backward(params[0], caches[0], dy)
+        return dy, grads
+    if first < len(layers):
+        grads[first] = layers[first].param_grads(params[first], caches[first], dy)
+    return None, grads
+
+
+def _first_with_params(params: Sequence[Params]) -> int:
+    """Index of the first layer with parameters (``len(params)`` if there is none)."""
+    for i, p in enumerate(params):
+        if p:
+            return i
+    return len(params)
 
 
 class Residual(Layer):

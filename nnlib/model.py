@@ -128,12 +128,18 @@ class Sequential(Layer):
         """One forward and backward pass: ``(loss, grads, new_state, outputs)``.
 
         ``loss`` is the data loss plus ``(l2/2) Σ ||W||²`` when ``l2 > 0``.
+        The gradient with respect to ``x`` (the data) is not computed: nobody
+        needs it here (``backward`` gives it when you do).
+
+        On JAX, ``l2`` may be a traced number inside ``jax.jit`` (so that one
+        compiled function serves every strength); the penalty is then always
+        added, which for ``l2 = 0`` adds zeros.
         """
         loss_fn = get_loss(loss)
         out, cache = self.forward(params, x, train, state=state, key=key)
         value, dout = loss_fn(out, y, check=check)
-        _, grads = self.backward(params, cache, dout)
-        if l2:
+        _, grads = backward_layers(self.layers, params, cache["caches"], dout, input_grad=False)
+        if backend.is_tracer(l2) or l2 != 0:
             penalty, pgrads = l2_penalty(params, l2)
             value = value + penalty
             grads = tree_map(lambda g, pg: g + pg, grads, pgrads)

@@ -37,6 +37,11 @@ class Optimizer(NamedTuple):
 def _check_lr(lr: LearningRate) -> Schedule:
     if callable(lr):
         return lr
+    if backend.is_tracer(lr):
+        # Inside jax.jit the learning rate can be an input of the compiled
+        # function (a traced value, known only when it runs): then one
+        # compilation serves every learning rate. It was checked before tracing.
+        return lambda t: lr
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(
             f"The learning rate must be a positive finite number (or a schedule), got {lr!r}. "
