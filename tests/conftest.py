@@ -5,13 +5,6 @@
   environment variable: notebook kernels started by nbval inherit the
   environment, and they must keep their own inline/widget backends so that
   their outputs match the stored ones.
-* BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1`` and friends, unless
-  already set). The course's matrices are small, where extra BLAS threads only
-  add overhead, and on a busy 2-core machine they slow notebooks down many
-  times over. It also fixes the order of floating-point sums, so trained
-  numbers do not depend on the thread count. The variables are set before
-  NumPy is imported, and the notebook kernels that nbval and the browser test
-  start inherit them.
 * Hypothesis is deterministic by default: the same examples on every run and
   on every machine, no deadline (CI machines are slow and shared) and no
   timing-based health check. ``HYPOTHESIS_PROFILE=explore`` draws fresh random
@@ -22,10 +15,7 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-from hypothesis import HealthCheck, settings  # noqa: E402  (after the BLAS settings)
+from hypothesis import HealthCheck, settings
 
 try:
     import matplotlib
