@@ -144,7 +144,7 @@ def to_numpy(a: Any) -> np.ndarray:
 # ``a.sum(axis=0)``, ``a.sum(axis=1)`` and ``a.max(axis=1)`` are what the maths
 # says, and on JAX they are what we use. On NumPy these three reductions are
 # much slower than they need to be for the shapes a network produces, so the
-# helpers below compute the same numbers a faster way. Each one is a few
+# functions below compute the same numbers a faster way. Each one is a few
 # times to fifteen times faster, and they sit in every training step.
 
 
@@ -243,11 +243,14 @@ def keep_freed_memory() -> bool:
 
     ``fit`` calls this once. It only acts on Linux with glibc (elsewhere it
     does nothing) and returns whether the settings were applied. It changes
-    the whole process, not only nnlib: every later allocation benefits.
+    the whole process, not only nnlib: every later allocation benefits. To
+    leave the allocator alone, set the environment variable
+    ``NNLIB_KEEP_FREED_MEMORY=0`` before the first ``fit``.
     """
     global _kept_freed_memory
     if _kept_freed_memory is None:
-        _kept_freed_memory = _set_malloc_thresholds()
+        opted_out = os.environ.get("NNLIB_KEEP_FREED_MEMORY", "1").strip() == "0"
+        _kept_freed_memory = False if opted_out else _set_malloc_thresholds()
     return _kept_freed_memory
 
 

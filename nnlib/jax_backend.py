@@ -176,8 +176,10 @@ def block_runner(
     """A function ``run(ts, X, y, batches) -> BlockResult`` that trains with compiled steps.
 
     ``steps_per_call == 1``: :func:`nnlib.train.run_steps` calls a jit-compiled
-    step once per mini-batch. Otherwise one compiled call runs a whole block of
-    up to ``steps_per_call`` steps (see :func:`_compile_block`).
+    step once per mini-batch, with the parameters packed into one vector
+    while the block runs (see :func:`_compile_step`). Otherwise one compiled
+    call runs a whole block of up to ``steps_per_call`` steps (see
+    :func:`_compile_block`).
     """
     spec, lr_traced = _optimizer_spec(optimizer, lr)
     use_l2 = bool(l2)
@@ -241,8 +243,8 @@ def block_runner(
             indices = np.zeros((steps_per_call, len(batches[0])), np.int32)
             indices[:n] = np.stack(batches)
         ts, previous, _, grads, losses, correct = block(_as_jax(ts), X, y, indices, active, hyper)
-        losses = np.asarray(losses[:n]).tolist()
-        correct = np.asarray(correct[:n]).tolist()
+        losses = np.asarray(losses)[:n].tolist()
+        correct = np.asarray(correct)[:n].tolist()
         finite = np.isfinite(losses)
         n_run = n if finite.all() else int(np.argmin(finite)) + 1
         return BlockResult(
