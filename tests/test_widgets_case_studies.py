@@ -11,6 +11,7 @@ import pytest
 from nnlib import metrics
 from nnlib.data import load_california_housing
 from nnlib.exercises import case_studies as ex
+from nnlib.model import mlp
 from nnlib.widgets import case_studies as cs
 
 # --- shared data --------------------------------------------------------------------------
@@ -35,15 +36,19 @@ def cm_texts(w: cs.ThresholdWidget) -> list[str]:
     return [t.get_text() for t in w.ax_cm.texts]
 
 
-# --- sigmoid and the metrics of one threshold -------------------------------------------
+# --- probabilities and the metrics of one threshold --------------------------------------
 
 
-def test_sigmoid_matches_the_formula_and_never_overflows() -> None:
-    z = np.linspace(-20, 20, 41)
-    np.testing.assert_allclose(cs.sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-12)
+def test_predict_proba_is_the_sigmoid_of_the_logit_and_never_overflows() -> None:
+    model = mlp([2, 1], dtype="float64")
+    params = [{"W": np.array([[1.0], [-2.0]]), "b": np.array([0.5])}]
+    X = np.array([[0.0, 0.0], [3.0, 1.0], [-4.0, 2.0], [1e4, 0.0], [-1e4, 0.0]])
+    logits = X @ np.array([1.0, -2.0]) + 0.5
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        extreme = cs.sigmoid(np.array([-1e4, 1e4]))
-    np.testing.assert_array_equal(extreme, [0.0, 1.0])
+        p = cs.predict_proba(model, params, X)
+    assert p.shape == (5,) and p.dtype == np.float64
+    np.testing.assert_allclose(p[:3], 1 / (1 + np.exp(-logits[:3])), rtol=1e-12)
+    np.testing.assert_array_equal(p[3:], [1.0, 0.0])
 
 
 def test_threshold_metrics_counts_the_four_outcomes(scores) -> None:
@@ -56,11 +61,13 @@ def test_threshold_metrics_counts_the_four_outcomes(scores) -> None:
         assert r.fn == np.sum(~flagged & (y == 1))
         assert r.tn == np.sum(~flagged & (y == 0))
         assert r.tp + r.fp + r.fn + r.tn == len(y)
-        pred = flagged.astype(np.int64)
-        assert r.recall == pytest.approx(metrics.recall(y, pred))
-        assert r.precision == pytest.approx(metrics.precision(y, pred))
-        assert r.f1 == pytest.approx(metrics.f1_score(y, pred))
-        assert r.accuracy == pytest.approx(metrics.accuracy(y, pred))
+        np.testing.assert_array_equal(r.y_pred, flagged.astype(np.int64))
+        assert r.recall == pytest.approx(r.tp / (r.tp + r.fn))
+        assert r.false_positive_rate == pytest.approx(r.fp / (r.fp + r.tn))
+        assert r.f1 == pytest.approx(2 * r.tp / (2 * r.tp + r.fp + r.fn))
+        assert r.accuracy == pytest.approx((r.tp + r.tn) / len(y))
+        if r.tp + r.fp:
+            assert r.precision == pytest.approx(r.tp / (r.tp + r.fp))
 
 
 def test_operating_points_lie_on_the_roc_curve(scores) -> None:
@@ -198,6 +205,7 @@ def test_prepare_housing_uses_training_rows_only(housing: cs.HousingData) -> Non
     # recover the raw training rows from the standardised ones
     X_train_raw = housing.x_scaler.inverse_transform(housing.X_train)
     assert len(X_train_raw) == 400
+    assert housing.X_train.dtype == housing.z_train.dtype == housing.z_val.dtype == np.float64
     assert not np.isnan(X_train_raw).any()
     assert not any(np.isnan(a).any() for a in (housing.X_val, housing.X_test))
     np.testing.assert_allclose(housing.x_scaler.mean, X_train_raw.mean(axis=0), rtol=1e-5)

@@ -36,12 +36,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .. import metrics, plots
+from ..activations import sigmoid_forward
 from ..data import (
     Standardizer,
     check_labels,
@@ -50,7 +52,8 @@ from ..data import (
     load_california_housing,
     train_val_test_split,
 )
-from ..model import mlp
+from ..layers import Params
+from ..model import Sequential, mlp
 from ..train import History, fit
 from .base import LiveWidget, live_figure
 
@@ -63,17 +66,17 @@ DIAGNOSIS_CLASSES = ("benign", "malignant")
 # --------------------------------------------------------------------------------------
 
 
-def sigmoid(z: Any) -> np.ndarray:
-    """``σ(z) = 1 / (1 + e^{-z})``, elementwise, without overflow.
+def predict_proba(model: Sequential, params: Sequence[Params], X: Any) -> np.ndarray:
+    """P(positive | x) for every row of ``X`` ``(M, D)``: float64 ``(M,)``.
 
-    With ``u = e^{-|z|}`` (never above 1): ``σ(z) = 1 / (1 + u)`` for ``z >= 0``
-    and ``u / (1 + u)`` for ``z < 0``, which is the same number written so
-    that no exponential can overflow. ``z`` is any array of logits; returns
-    float64 probabilities of the same shape.
+    The network outputs one logit ``s`` per row, shape ``(M, 1)``; the
+    probability is ``p = σ(s) = 1 / (1 + e^{-s})``, computed by
+    :func:`nnlib.activations.sigmoid_forward` (the overflow-free form
+    ``½(1 + tanh(s/2))``). ``X`` must already be scaled as the training rows were.
     """
-    z = np.asarray(z, dtype=np.float64)
-    u = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, u) / (1.0 + u)
+    logits = np.asarray(model.predict(params, X), dtype=np.float64)
+    probabilities, _ = sigmoid_forward(logits)
+    return np.asarray(probabilities, dtype=np.float64).reshape(-1)
 
 
 def fit_classifier(
@@ -85,7 +88,7 @@ def fit_classifier(
     batch_size: int = 32,
     seed: int = 0,
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """Train a binary classifier on ``(X_train, y_train)``; return ``predict_proba(X)``.
+    """Train a binary classifier on ``(X_train, y_train)``; return ``predict(X)``.
 
     The recipe of notebook 06, in one function:
 
@@ -93,15 +96,19 @@ def fit_classifier(
     2. train ``mlp([D, hidden, 1])`` (ReLU) with binary cross-entropy from the
        logit, Adam at ``lr``, ``epochs`` epochs of mini-batches of ``batch_size``;
     3. return a function that standardises new rows with the *training*
-       statistics and maps them to ``p = σ(logit)``, float64 of shape ``(N,)``.
+       statistics and maps them to ``p = σ(logit)`` (:func:`predict_proba`),
+       float64 of shape ``(M,)``.
 
     ``X_train`` is ``(N, D)``, ``y_train`` ``(N,)`` holds labels 0/1 (1 = positive).
-    Everything random follows ``seed``.
+    Data and network are float64, so the probabilities are the same to the last
+    digit on every CPU (float32 sums can round differently from one machine's
+    matrix-multiply kernels to another's). Everything random follows ``seed``.
     """
     y_train = check_labels(y_train, n_classes=2, name="y_train")
+    X_train = np.asarray(X_train, dtype=np.float64)
     scaler = Standardizer().fit(X_train)
     n_features = int(np.shape(X_train)[1])
-    model = mlp([n_features, hidden, 1], activation="relu")
+    model = mlp([n_features, hidden, 1], activation="relu", dtype="float64")
     result = fit(
         model,
         model.init(seed),
@@ -115,12 +122,12 @@ def fit_classifier(
         seed=seed,
     )
 
-    def predict_proba(X: np.ndarray) -> np.ndarray:
-        """P(positive | x) for every row of ``X`` ``(M, D)``: float64 ``(M,)``."""
-        logits = model.predict(result.params, scaler.transform(X))
-        return sigmoid(logits).reshape(-1)
+    def predict(X: np.ndarray) -> np.ndarray:
+        """P(positive | x) for every row of ``X`` ``(M, D)`` (unscaled): float64 ``(M,)``."""
+        X_scaled = scaler.transform(np.asarray(X, dtype=np.float64))
+        return predict_proba(model, result.params, X_scaled)
 
-    return predict_proba
+    return predict
 
 
 def breast_cancer_probabilities(k: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -143,21 +150,31 @@ def breast_cancer_probabilities(k: int = 5, seed: int = 0) -> tuple[np.ndarray, 
     y_dev = np.concatenate([split.y_train, split.y_val])
     probabilities = np.zeros(len(y_dev))
     for train_rows, held_out in kfold_indices(len(y_dev), k=k, seed=seed):
-        predict_proba = fit_classifier(X_dev[train_rows], y_dev[train_rows], seed=seed)
-        probabilities[held_out] = predict_proba(X_dev[held_out])
+        predict = fit_classifier(X_dev[train_rows], y_dev[train_rows], seed=seed)
+        probabilities[held_out] = predict(X_dev[held_out])
     return y_dev, probabilities
 
 
 @dataclass(frozen=True)
 class ThresholdResult:
-    """The decisions of one threshold, counted.
+    """The decisions of one threshold, and what they are worth.
 
-    ``confusion`` is the ``(2, 2)`` int64 matrix ``[[TN, FP], [FN, TP]]``
-    (rows: true class negative/positive, columns: predicted class).
+    ``y_true`` ``(N,)`` holds the true labels and ``y_pred`` ``(N,)`` the
+    decisions ``1[probability >= threshold]`` (both int64, 1 = positive). The
+    rates are those of :mod:`nnlib.metrics`, computed from these two arrays.
     """
 
     threshold: float
-    confusion: np.ndarray
+    y_true: np.ndarray
+    y_pred: np.ndarray
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """The ``(2, 2)`` int64 matrix ``[[TN, FP], [FN, TP]]``.
+
+        Rows: true class negative/positive; columns: predicted class.
+        """
+        return metrics.confusion_matrix(self.y_true, self.y_pred, n_classes=2)
 
     @property
     def tn(self) -> int:
@@ -182,12 +199,12 @@ class ThresholdResult:
     @property
     def precision(self) -> float:
         """``TP / (TP + FP)``; 0.0 when nothing is predicted positive."""
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        return float(metrics.precision(self.y_true, self.y_pred))
 
     @property
     def recall(self) -> float:
         """``TP / (TP + FN)``, the true-positive rate (sensitivity)."""
-        return self.tp / (self.tp + self.fn)
+        return float(metrics.recall(self.y_true, self.y_pred))
 
     @property
     def false_positive_rate(self) -> float:
@@ -197,12 +214,12 @@ class ThresholdResult:
     @property
     def f1(self) -> float:
         """``2 TP / (2 TP + FP + FN)``, the harmonic mean of precision and recall."""
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
+        return float(metrics.f1_score(self.y_true, self.y_pred))
 
     @property
     def accuracy(self) -> float:
         """``(TP + TN) / N``."""
-        return (self.tp + self.tn) / int(self.confusion.sum())
+        return metrics.accuracy(self.y_true, self.y_pred)
 
 
 def check_binary_scores(y_true: Any, probabilities: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +265,7 @@ def threshold_metrics(y_true: Any, probabilities: Any, threshold: float) -> Thre
     if not (isinstance(threshold, (int, float, np.number)) and 0.0 <= threshold <= 1.0):
         raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}.")
     predicted = (p >= threshold).astype(np.int64)
-    return ThresholdResult(float(threshold), metrics.confusion_matrix(y, predicted, n_classes=2))
+    return ThresholdResult(float(threshold), y, predicted)
 
 
 def describe_threshold(result: ThresholdResult, class_names: Sequence[str]) -> str:
@@ -394,9 +411,9 @@ class ThresholdWidget(LiveWidget):
 class HousingData:
     """California housing, ready for a network (notebook 06, section 3).
 
-    ``X_*`` are standardised features, float32 ``(N, 13)``, with the scaler
+    ``X_*`` are standardised features, float64 ``(N, 13)``, with the scaler
     ``x_scaler`` fitted on the training rows; ``z_train`` and ``z_val`` are the
-    standardised targets ``(N, 1)`` (``y_scaler``, fitted on training targets);
+    standardised targets, float64 ``(N, 1)`` (``y_scaler``, fitted on training targets);
     ``y_*`` are the targets in dollars, float64 ``(N,)``. ``bedrooms_median``
     is the training median that filled the missing ``total_bedrooms``.
     """
@@ -429,9 +446,11 @@ def prepare_housing(n_train: int = 3000, seed: int = 0) -> HousingData:
        (``seed``); keep a random ``n_train`` of the training rows (fast training).
     3. Fill the missing ``total_bedrooms`` with the median of the training rows.
     4. Standardise features and the target with statistics of the training rows.
+
+    Everything is float64, as in the notebook.
     """
     data = load_california_housing(impute=None)
-    X, y = data.X, data.y.astype(np.float64)
+    X, y = data.X.astype(np.float64), data.y.astype(np.float64)
     rows = train_val_test_split(np.arange(len(y)), y, val=0.15, test=0.15, seed=seed)
     if not 1 <= n_train <= len(rows.X_train):
         raise ValueError(f"n_train must be between 1 and {len(rows.X_train)}, got {n_train!r}.")
@@ -450,10 +469,10 @@ def prepare_housing(n_train: int = 3000, seed: int = 0) -> HousingData:
     y_scaler = Standardizer().fit(y[train, None])
     return HousingData(
         X_train=x_scaler.transform(X_train),
-        z_train=y_scaler.transform(y[train, None]).astype(np.float32),
+        z_train=y_scaler.transform(y[train, None]),
         y_train=y[train],
         X_val=x_scaler.transform(X_val),
-        z_val=y_scaler.transform(y[rows.X_val, None]).astype(np.float32),
+        z_val=y_scaler.transform(y[rows.X_val, None]),
         y_val=y[rows.X_val],
         X_test=x_scaler.transform(X_test),
         y_test=y[rows.X_test],
@@ -502,6 +521,8 @@ def train_housing(
 ) -> HousingResult:
     """Train ``mlp([13, width, 1])`` (ReLU, MSE on standardised targets, Adam) on ``data``.
 
+    The network is float64, like the data (as fast as float32 at this size).
+
     After every epoch the validation predictions are converted to dollars and
     their mean absolute error recorded. A run whose loss becomes NaN/inf stops
     (``history.diverged``) and keeps the epochs completed before.
@@ -515,7 +536,7 @@ def train_housing(
         and learning_rate > 0
     ):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
-    model = mlp([data.X_train.shape[1], int(width), 1], activation="relu")
+    model = mlp([data.X_train.shape[1], int(width), 1], activation="relu", dtype="float64")
     val_mae: list[float] = []
 
     def record(epoch: int, params: Any, history: History) -> None:
@@ -659,8 +680,8 @@ __all__ = [
     "describe_threshold",
     "fit_classifier",
     "linear_least_squares",
+    "predict_proba",
     "prepare_housing",
-    "sigmoid",
     "threshold_metrics",
     "train_housing",
 ]
