@@ -113,6 +113,18 @@ def test_probabilities_rows_sum_to_one_for_binary_and_multiclass():
     np.testing.assert_allclose(probabilities(np.array([[0.0, 1000.0]])), [[0.0, 1.0]])
 
 
+def test_probabilities_keep_grid_shape_and_match_the_formulas():
+    z = np.random.default_rng(1).standard_normal((4, 5, 3)) * 5
+    probs = probabilities(z)
+    assert probs.shape == (4, 5, 3) and probs.dtype == np.float64
+    e = np.exp(z)
+    np.testing.assert_allclose(probs, e / e.sum(axis=-1, keepdims=True), rtol=1e-12)
+    binary = probabilities(z[..., :1])
+    assert binary.shape == (4, 5, 2)
+    np.testing.assert_allclose(binary[..., 1], 1 / (1 + np.exp(-z[..., 0])), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(probabilities(np.array([[-1000.0], [1000.0]])), [[1, 0], [0, 1]])
+
+
 def test_hidden_saturation_counts_units_with_no_gradient():
     X = np.random.default_rng(0).standard_normal((50, 2)).astype(np.float32)
     model = mlp([2, 8, 8, 1], activation="tanh")

@@ -38,7 +38,9 @@ from typing import Any
 import numpy as np
 
 from .. import data as nndata
+from ..activations import sigmoid_forward
 from ..diagnostics import activation_stats
+from ..losses import softmax
 from ..model import Sequential, mlp
 from ..train import History, fit
 from .base import LiveWidget, live_figure
@@ -120,15 +122,17 @@ def model_logits(model: Sequential, params: Any, X: np.ndarray) -> np.ndarray:
 def probabilities(logits: np.ndarray) -> np.ndarray:
     """Class probabilities ``(..., C)`` from logits ``(..., C_out)``.
 
-    One output (binary): ``p = σ(z)`` and the classes get ``[1 - p, p]``;
-    several outputs: ``softmax(z)`` over the last axis.
+    One output (binary): ``p = σ(z)`` (:func:`nnlib.activations.sigmoid_forward`)
+    and the classes get ``[1 - p, p]``; several outputs: ``softmax(z)`` over the
+    last axis (:func:`nnlib.losses.softmax`). Computed in float64.
     """
+    logits = np.asarray(logits, np.float64)
     if logits.shape[-1] == 1:
-        p = 0.5 * (1.0 + np.tanh(0.5 * logits))  # σ(z) that never overflows
+        p, _ = sigmoid_forward(logits)  # written with tanh, so it never overflows
+        p = np.asarray(p)
         return np.concatenate([1.0 - p, p], axis=-1)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
+    rows = logits.reshape(-1, logits.shape[-1])  # softmax works on (N, C) rows
+    return np.asarray(softmax(rows)).reshape(logits.shape)
 
 
 def upsample(values: np.ndarray, factor: int) -> np.ndarray:
