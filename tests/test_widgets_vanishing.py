@@ -37,6 +37,29 @@ def test_make_vanishing_data_is_standardised_and_seeded():
     assert not np.allclose(X, make_vanishing_data(256, seed=4)[0])
 
 
+def test_make_vanishing_data_in_float64_matches_the_float32_default():
+    X64, y64 = make_vanishing_data(128, seed=5, dtype="float64")
+    X32, y32 = make_vanishing_data(128, seed=5)
+    assert X64.dtype == np.float64 and X32.dtype == np.float32
+    np.testing.assert_allclose(X64.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X64.std(axis=0), 1.0, rtol=1e-12)
+    # the same points: float32 is the float64 result rounded
+    np.testing.assert_array_equal(X32, X64.astype(np.float32))
+    np.testing.assert_array_equal(y32, y64)
+
+
+def test_build_network_and_run_experiment_use_the_chosen_dtype():
+    for dtype in (np.float32, np.float64):
+        params = build_network(3, "tanh", dtype=dtype).init(0)
+        weights = [np.asarray(p["W"]) for p in params if "W" in p]
+        assert len(weights) == 4 and all(W.dtype == dtype for W in weights)
+    r64 = run_experiment(depth=3, activation="tanh", steps=5, dtype="float64")
+    r32 = run_experiment(depth=3, activation="tanh", steps=5)
+    # same data and weights up to float32 rounding: nearly, not exactly, the same curve
+    np.testing.assert_allclose(r64.history.step_loss, r32.history.step_loss, rtol=1e-4)
+    assert r64.history.step_loss != r32.history.step_loss
+
+
 @pytest.mark.parametrize("init", list(INITIALIZATIONS))
 def test_build_network_uses_the_chosen_initialisation(init):
     model = build_network(6, "tanh", init, width=64)

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import make_moons
+from ..data import Standardizer, make_moons
 from ..diagnostics import activation_stats, grad_norms, gradient_norm_ratio
 from ..model import Sequential, mlp
 from ..train import History, fit
@@ -83,16 +83,21 @@ GREW_RATIO = 1.5
 STUCK_RATIO = 0.98
 
 
-def make_vanishing_data(n_samples: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two moons, standardised: ``X`` ``(n_samples, 2)`` float32, ``y`` ``(n_samples,)`` int64.
+def make_vanishing_data(
+    n_samples: int = 256, seed: int = 0, dtype: Any = "float32"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two moons, standardised: ``X`` ``(n_samples, 2)`` of ``dtype``, ``y`` ``(n_samples,)`` int64.
 
     Each column of ``X`` is shifted and scaled to mean 0 and standard deviation
-    1, ``x ← (x - mean) / std``, so the first layer sees unit-scale inputs and
-    any shrinking or growing after it comes from the network itself.
+    1, ``x ← (x - mean) / std`` (:class:`nnlib.data.Standardizer`), so the first
+    layer sees unit-scale inputs and any shrinking or growing after it comes
+    from the network itself. The points are made and standardised in float64,
+    then cast to ``dtype``: float32 (the default) keeps the widget fast, float64
+    gives training results that are the same on every machine.
     """
-    X, y = make_moons(n_samples, noise=0.15, seed=seed)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return X.astype(np.float32), y
+    X, y = make_moons(n_samples, noise=0.15, seed=seed, dtype=np.float64)
+    X = Standardizer().fit_transform(X)
+    return X.astype(dtype), y
 
 
 def build_network(
@@ -103,12 +108,14 @@ def build_network(
     residual: bool = False,
     width: int = 32,
     n_inputs: int = 2,
+    dtype: Any = "float32",
 ) -> Sequential:
     """``mlp([n_inputs] + [width] * depth + [1])`` with one of :data:`INITIALIZATIONS`.
 
     ``depth`` counts hidden layers. ``init`` is a key of :data:`INITIALIZATIONS`
     (``"xavier"``, ``"he"``, ``"normal(0.01)"``, ``"normal(1.0)"``). With
     ``residual=True`` every hidden layer after the first becomes ``h + f(h W + b)``.
+    ``dtype`` is the dtype of the parameters (``"float32"`` or ``"float64"``).
     """
     if not isinstance(depth, (int, np.integer)) or isinstance(depth, bool) or depth < 1:
         raise ValueError(f"depth (number of hidden layers) must be an integer >= 1, got {depth!r}.")
@@ -126,6 +133,7 @@ def build_network(
         init_kwargs=init_kwargs,
         batchnorm=batchnorm,
         residual=residual,
+        dtype=dtype,
     )
 
 
@@ -246,19 +254,21 @@ def run_experiment(
     width: int = 32,
     n_samples: int = 256,
     seed: int = 0,
+    dtype: Any = "float32",
 ) -> VanishingResult:
     """Build the network, measure it at initialisation, train it ``steps`` full-batch steps.
 
     The loss is binary cross-entropy on :func:`make_vanishing_data`; the
     optimiser is plain gradient descent ``W ← W - η ∂L/∂W`` with
     ``η = learning_rate``, so a gradient that vanished means a layer that does
-    not move. ``seed`` fixes the data and the initial weights. A run whose loss
-    becomes NaN/inf stops there (``history.diverged_at_step``).
+    not move. ``seed`` fixes the data and the initial weights; ``dtype`` is the
+    dtype of the data and the parameters. A run whose loss becomes NaN/inf stops
+    there (``history.diverged_at_step``).
     """
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}.")
-    X, y = make_vanishing_data(n_samples, seed)
-    model = build_network(depth, activation, init, batchnorm, residual, width)
+    X, y = make_vanishing_data(n_samples, seed, dtype)
+    model = build_network(depth, activation, init, batchnorm, residual, width, dtype=dtype)
     params = model.init(seed)
     with np.errstate(all="ignore"):
         _, grads, _, _ = model.loss_and_grads(params, X, y, "bce", check=False)
