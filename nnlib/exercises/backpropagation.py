@@ -23,17 +23,15 @@ still runs). ``show_solution(name)`` prints a worked solution.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..model import mlp
+from ._checks import as_float_array, print_solution, report, run_learner_code, same_values
 
 Array = np.ndarray
-
-SOLUTIONS = ("output_layer_grads", "tanh_backward", "backward_pass")
 
 
 # --- worked solutions ----------------------------------------------------------------------
@@ -84,11 +82,16 @@ def solution_backward_pass(
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
+SOLUTIONS: dict[str, Callable[..., Any]] = {
+    "output_layer_grads": solution_output_layer_grads,
+    "tanh_backward": solution_tanh_backward,
+    "backward_pass": solution_backward_pass,
+}
+
+
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (one of :data:`SOLUTIONS`)."""
-    if name not in SOLUTIONS:
-        raise ValueError(f"No solution named {name!r}. Choose one of {list(SOLUTIONS)}.")
-    print(inspect.getsource(globals()[f"solution_{name}"]))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"backward_pass"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -99,31 +102,21 @@ def _call(fn: Callable[..., Any], names: str, *args: Any) -> tuple[Any, str | No
 
     ``names`` lists the arguments for the hint, e.g. ``"H, dZ2"``.
     """
-    try:
-        return fn(*(np.array(a, copy=True) for a in args)), None
-    except Exception as err:  # the learner's code: report, never raise
-        pairs = zip(names.split(","), args, strict=True)
-        shapes = ", ".join(f"{name.strip()} {np.shape(a)}" for name, a in pairs)
-        return None, (
-            f"Your function raised {type(err).__name__}: {err}. The inputs were {shapes}: "
-            "check the shape of every intermediate result (print(...shape)) against the "
-            "shapes table."
-        )
-
-
-def _as_array(value: Any) -> Array | None:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
+    result, err = run_learner_code(fn, *(np.array(a, copy=True) for a in args))
+    if err is None:
+        return result, None
+    pairs = zip(names.split(","), args, strict=True)
+    shapes = ", ".join(f"{name.strip()} {np.shape(a)}" for name, a in pairs)
+    return None, (
+        f"Your function raised {type(err).__name__}: {err}. The inputs were {shapes}: "
+        "check the shape of every intermediate result (print(...shape)) against the "
+        "shapes table."
+    )
 
 
 def _close(a: Array | None, b: Array) -> bool:
-    return a is not None and a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
-
-
-def _report(hint: str | None, success: str) -> None:
-    print(f"Correct! {success}" if hint is None else hint)
+    """Same shape and values, up to float64 rounding."""
+    return same_values(a, b, rtol=1e-7, atol=1e-10)
 
 
 # --- exercise 1: the output layer's parameter gradients -------------------------------------
@@ -147,7 +140,7 @@ def diagnose_output_layer_grads(fn: Callable[[Array, Array], Any]) -> str | None
         )
     if not isinstance(result, tuple) or len(result) != 2:
         return "Return a pair: `return dW2, db2`."
-    dW2, db2 = (_as_array(r) for r in result)
+    dW2, db2 = (as_float_array(r) for r in result)
     want_W, want_b = solution_output_layer_grads(H, dZ2)
     if dW2 is None or db2 is None:
         return "dW2 and db2 must be NumPy arrays (or numbers that NumPy can turn into arrays)."
@@ -190,7 +183,7 @@ def diagnose_output_layer_grads(fn: Callable[[Array, Array], Any]) -> str | None
 
 def check_output_layer_grads(fn: Callable[[Array, Array], Any]) -> None:
     """Print ``"Correct!"`` if ``fn(H, dZ2)`` returns ``(Hᵀ dZ2, Σ_rows dZ2)``, else a hint."""
-    _report(
+    report(
         diagnose_output_layer_grads(fn),
         "dW2 = H.T @ dZ2 sums one outer product per example; db2 sums dZ2 over the rows.",
     )
@@ -215,7 +208,7 @@ def diagnose_tanh_backward(fn: Callable[[Array, Array], Any]) -> str | None:
             "Not done yet: your function returns None. Replace the stub with one line that "
             "returns dZ, the upstream gradient dH times the local derivative of tanh."
         )
-    dZ = _as_array(result)
+    dZ = as_float_array(result)
     want = solution_tanh_backward(dH, H)
     if dZ is None or dZ.shape != want.shape:
         shape = None if dZ is None else dZ.shape
@@ -249,7 +242,7 @@ def diagnose_tanh_backward(fn: Callable[[Array, Array], Any]) -> str | None:
 
 def check_tanh_backward(fn: Callable[[Array, Array], Any]) -> None:
     """Print ``"Correct!"`` if ``fn(dH, H)`` returns ``dH ⊙ (1 - H²)``, else a hint."""
-    _report(
+    report(
         diagnose_tanh_backward(fn),
         "Only the forward pass's output H was needed: tanh'(z) = 1 - tanh(z)².",
     )
@@ -297,7 +290,7 @@ def diagnose_backward_pass(fn: Callable[..., Any]) -> str | None:
     missing = [k for k in want if k not in result]
     if missing:
         return f"The dict lacks the key(s) {missing}; it needs W1, b1, W2 and b2."
-    got = {k: _as_array(result[k]) for k in want}
+    got = {k: as_float_array(result[k]) for k in want}
     for k in want:
         if got[k] is None or got[k].shape != want[k].shape:
             shape = None if got[k] is None else got[k].shape
@@ -355,7 +348,7 @@ def _ratio(got: Array, want: Array) -> float | None:
 
 def check_backward_pass(fn: Callable[..., Any]) -> None:
     """Print ``"Correct!"`` if ``fn(X, Y, W1, b1, W2, b2)`` gives nnlib's gradients, else a hint."""
-    _report(
+    report(
         diagnose_backward_pass(fn),
         "Your backward pass agrees with nnlib's Dense and Activation layers.",
     )

@@ -17,15 +17,20 @@ bottom. The ``solution_*`` functions are worked answers; print one with
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-CORRECT = "Correct!"
-
+from ._checks import (
+    CORRECT,
+    as_finite_float,
+    as_float_array,
+    call_learner,
+    first_hint,
+    print_solution,
+)
 
 # --- worked solutions --------------------------------------------------------------------
 
@@ -83,7 +88,7 @@ def solution_to_dollars(z: np.ndarray, mean: float, std: float) -> np.ndarray:
     return z * std + mean
 
 
-_SOLUTIONS: dict[str, Callable[..., Any]] = {
+SOLUTIONS: dict[str, Callable[..., Any]] = {
     "cost_threshold": solution_cost_threshold,
     "threshold_for_recall": solution_threshold_for_recall,
     "impute_training_median": solution_impute_training_median,
@@ -92,39 +97,11 @@ _SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
-    if name not in _SOLUTIONS:
-        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
-    print(inspect.getsource(_SOLUTIONS[name]))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"cost_threshold"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- helpers for the checks ----------------------------------------------------------------
-
-
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)``, or the hint that explains why calling it failed."""
-    if not callable(fn):
-        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
-    try:
-        return fn(*args), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
-
-
-def _as_float(value: Any) -> float | None:
-    """``value`` as one finite float, or ``None`` when it is not one number."""
-    try:
-        number = float(np.asarray(value, dtype=np.float64).reshape(()))
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _as_float_array(value: Any) -> np.ndarray | None:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
 
 
 def _recall_at(y_true: np.ndarray, probabilities: np.ndarray, threshold: float) -> float:
@@ -138,17 +115,19 @@ def _recall_at(y_true: np.ndarray, probabilities: np.ndarray, threshold: float) 
 def check_cost_threshold(cost_threshold: Callable[[float, float], Any]) -> None:
     """Check ``cost_threshold(cost_fn, cost_fp) -> t`` for several pairs of costs."""
     for cost_fn, cost_fp in ((1.0, 1.0), (10.0, 1.0), (3.0, 2.0), (1.0, 4.0)):
-        result, problem = _call(cost_threshold, cost_fn, cost_fp)
+        result, problem = call_learner(
+            cost_threshold,
+            cost_fn,
+            cost_fp,
+            if_none=(
+                "Not yet: cost_threshold returned None. Write the expected cost of each decision "
+                "for a probability p, and find the p where the two are equal."
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: cost_threshold returned None. Write the expected cost of each decision "
-                "for a probability p, and find the p where the two are equal."
-            )
-            return
-        got = _as_float(result)
+        got = as_finite_float(result)
         if got is None:
             print(f"Not yet: return one number (the threshold), got {result!r}.")
             return
@@ -207,17 +186,20 @@ def check_threshold_for_recall(threshold_for_recall: Callable[..., Any]) -> None
     threshold that does, so that no false alarm is raised without need.
     """
     for y, p, target in _recall_cases():
-        result, problem = _call(threshold_for_recall, y.copy(), p.copy(), target)
+        result, problem = call_learner(
+            threshold_for_recall,
+            y.copy(),
+            p.copy(),
+            target,
+            if_none=(
+                "Not yet: threshold_for_recall returned None. Hint: recall changes only when "
+                "the threshold passes the probability of a positive example; sort those."
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: threshold_for_recall returned None. Hint: recall changes only when "
-                "the threshold passes the probability of a positive example; sort those."
-            )
-            return
-        got = _as_float(result)
+        got = as_finite_float(result)
         if got is None:
             print(f"Not yet: return one number (the threshold), got {type(result).__name__}.")
             return
@@ -262,20 +244,23 @@ def check_impute_training_median(impute_training_median: Callable[..., Any]) -> 
     """Check ``impute_training_median(X_train, X_other, column) -> (X_train, X_other)``."""
     X_train, X_other, column = _impute_case()
     originals = (X_train.copy(), X_other.copy())
-    result, problem = _call(impute_training_median, X_train, X_other, column)
-    if problem:
-        print(problem)
-        return
-    if result is None:
-        print(
+    result, problem = call_learner(
+        impute_training_median,
+        X_train,
+        X_other,
+        column,
+        if_none=(
             "Not yet: impute_training_median returned None. Compute the median of the "
             "column's training values with np.nanmedian, then fill the NaN of both arrays."
-        )
+        ),
+    )
+    if problem:
+        print(problem)
         return
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         print("Not yet: return two arrays, (filled X_train, filled X_other).")
         return
-    got = [_as_float_array(part) for part in result]
+    got = [as_float_array(part) for part in result]
     if any(g is None or g.shape != o.shape for g, o in zip(got, originals, strict=True)):
         print(f"Not yet: the arrays must keep their shapes {X_train.shape} and {X_other.shape}.")
         return
@@ -331,17 +316,20 @@ def check_to_dollars(to_dollars: Callable[..., Any]) -> None:
     """Check ``to_dollars(z, mean, std) -> dollars`` on standardised predictions."""
     z = np.array([-1.5, 0.0, 0.4, 2.0])
     mean, std = 206_000.0, 115_000.0
-    result, problem = _call(to_dollars, z.copy(), mean, std)
+    result, problem = call_learner(
+        to_dollars,
+        z.copy(),
+        mean,
+        std,
+        if_none=(
+            "Not yet: to_dollars returned None. The scaler computed z = (y - mean) / std; "
+            "solve that for y."
+        ),
+    )
     if problem:
         print(problem)
         return
-    if result is None:
-        print(
-            "Not yet: to_dollars returned None. The scaler computed z = (y - mean) / std; "
-            "solve that for y."
-        )
-        return
-    got = _as_float_array(result)
+    got = as_float_array(result)
     if got is None or got.shape != z.shape:
         print(f"Not yet: return one value per prediction, an array of shape {z.shape}.")
         return
@@ -360,10 +348,10 @@ def check_to_dollars(to_dollars: Callable[..., Any]) -> None:
         (z * std**2 + mean, "std is the standard deviation, not the variance: use it once."),
         (z / std + mean, "multiply by std (the scaler divided by it)."),
     ]
-    for value, hint in wrong:
-        if np.allclose(got, value):
-            print(f"Not yet: {hint}")
-            return
+    hint = first_hint(got, wrong, same=np.allclose)
+    if hint is not None:
+        print(f"Not yet: {hint}")
+        return
     print(
         f"Not yet: for z = {z.tolist()}, mean = {mean:g}, std = {std:g} expected "
         f"{np.round(expected).tolist()}, got {np.round(got).tolist()}."
@@ -372,6 +360,7 @@ def check_to_dollars(to_dollars: Callable[..., Any]) -> None:
 
 __all__ = [
     "CORRECT",
+    "SOLUTIONS",
     "check_cost_threshold",
     "check_impute_training_median",
     "check_threshold_for_recall",

@@ -14,14 +14,13 @@ raises, so a notebook with unfinished exercises still runs top to bottom. The
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-CORRECT = "Correct!"
+from ._checks import CORRECT, call_learner, first_hint, print_solution
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def solution_centred_difference(f: Callable[[float], float], x: float, h: float)
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
-_SOLUTIONS: dict[str, Callable[..., Any]] = {
+SOLUTIONS: dict[str, Callable[..., Any]] = {
     "dL_dw1": solution_dL_dw1,
     "mul_backward": solution_mul_backward,
     "used_twice": solution_used_twice,
@@ -102,10 +101,8 @@ _SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
-    if name not in _SOLUTIONS:
-        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
-    print(inspect.getsource(_SOLUTIONS[name]))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"dL_dw1"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- helpers for the checks ----------------------------------------------------------------
@@ -123,24 +120,6 @@ def _number(answer: Any) -> float | None:
 def _close(got: float, expected: float, rel: float = 2e-3, abs_tol: float = 1e-4) -> bool:
     """Equal up to rounding to about 3 significant digits."""
     return math.isclose(got, expected, rel_tol=rel, abs_tol=abs_tol)
-
-
-def _first_match(got: float, candidates: list[tuple[float, str]]) -> str | None:
-    """The hint of the first ``(typical wrong answer, hint)`` pair that ``got`` equals."""
-    for value, hint in candidates:
-        if _close(got, value):
-            return hint
-    return None
-
-
-def _call(fn: Any, *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)``, or the hint that explains why calling it failed."""
-    if not callable(fn):
-        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
-    try:
-        return fn(*args), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
 
 
 def _number_answer(answer: Any, what: str) -> tuple[float | None, str | None]:
@@ -176,7 +155,7 @@ def check_dL_dw1(answer: Any) -> None:
     if _close(got, expected):
         print(f"{CORRECT} ∂L/∂w1 = ∂L/∂o · ∂o/∂n · ∂n/∂w1 = {expected:.4g}")
         return
-    hint = _first_match(
+    hint = first_hint(
         got,
         [
             (
@@ -197,6 +176,7 @@ def check_dL_dw1(answer: Any) -> None:
                 "tanh'(n) = 1 - o², with o squared.",
             ),
         ],
+        same=_close,
     )
     if hint is None:
         hint = (
@@ -215,15 +195,18 @@ _MUL_CASES = ((0.5, 4.0, -2.0), (2.0, -3.0, 1.0), (-1.5, 2.5, 0.3))
 def check_mul_backward(mul_backward: Callable[[float, float, float], Any]) -> None:
     """Check ``mul_backward(x, y, out_grad) -> (dx, dy)`` for ``z = x · y`` on a few numbers."""
     for x, y, g in _MUL_CASES:
-        result, problem = _call(mul_backward, x, y, g)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            mul_backward,
+            x,
+            y,
+            g,
+            if_none=(
                 "Not yet: mul_backward returned None. Return the pair (dx, dy): the gradients "
                 "of the loss wrt x and y, written with x, y and out_grad."
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         pair = _pair(result)
         if pair is None:
@@ -231,9 +214,9 @@ def check_mul_backward(mul_backward: Callable[[float, float, float], Any]) -> No
             return
         dx, dy = pair
         want_dx, want_dy = solution_mul_backward(x, y, g)
-        if _close(dx, want_dx) and _close(dy, want_dy):
+        if _close_pair(pair, (want_dx, want_dy)):
             continue
-        hint = _first_pair_match(
+        hint = first_hint(
             pair,
             [
                 ((x * g, y * g), "dx and dy are swapped: ∂(x·y)/∂x is y, the *other* input."),
@@ -241,6 +224,7 @@ def check_mul_backward(mul_backward: Callable[[float, float, float], Any]) -> No
                 ((g, g), "that is the backward of an addition; for z = x·y, ∂z/∂x = y."),
                 ((x, y), "∂(x·y)/∂x is y (not x), and both need the factor out_grad."),
             ],
+            same=_close_pair,
         )
         if hint is None:
             hint = (
@@ -263,13 +247,9 @@ def _pair(result: Any) -> tuple[float, float] | None:
     return None if a is None or b is None else (a, b)
 
 
-def _first_pair_match(
-    got: tuple[float, float], candidates: list[tuple[tuple[float, float], str]]
-) -> str | None:
-    for (a, b), hint in candidates:
-        if _close(got[0], a) and _close(got[1], b):
-            return hint
-    return None
+def _close_pair(got: tuple[float, float], expected: tuple[float, float]) -> bool:
+    """Both numbers of the pair equal up to rounding (see :func:`_close`)."""
+    return _close(got[0], expected[0]) and _close(got[1], expected[1])
 
 
 # --- exercise 3: a variable used more than once ------------------------------------------
@@ -286,7 +266,7 @@ def check_used_twice(answer: Any) -> None:
     if _close(got, expected):
         print(f"{CORRECT} df/da = b + a + a = {expected:.4g}: one term per path from a to f.")
         return
-    hint = _first_match(
+    hint = first_hint(
         got,
         [
             (b, "that is only the path through a·b. a also reaches f through a·a."),
@@ -295,6 +275,7 @@ def check_used_twice(answer: Any) -> None:
             (a, "a·a alone contributes a + a; and a·b contributes b. Add all paths."),
             (a * b + a * a, "that is f itself, the forward value; the question is df/da."),
         ],
+        same=_close,
     )
     if hint is None:
         hint = (
@@ -320,15 +301,18 @@ def check_centred_difference(centred_difference: Callable[..., Any]) -> None:
     differ clearly, so each common slip is recognised.
     """
     for f, name, x, h in _DIFFERENCE_CASES:
-        result, problem = _call(centred_difference, f, x, h)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            centred_difference,
+            f,
+            x,
+            h,
+            if_none=(
                 "Not yet: centred_difference returned None. Return the slope of the secant "
                 "through x - h and x + h, written with f, x and h."
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         got = _number(result)
         if got is None:
@@ -337,7 +321,7 @@ def check_centred_difference(centred_difference: Callable[..., Any]) -> None:
         expected = solution_centred_difference(f, x, h)
         if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
-        hint = _first_match(
+        hint = first_hint(
             got,
             [
                 (
@@ -349,6 +333,7 @@ def check_centred_difference(centred_difference: Callable[..., Any]) -> None:
                 ((f(x + h) - f(x - h)) / h, "divide by the distance between x-h and x+h: 2h."),
                 ((f(x + h) - f(x - h)) / 2 * h, "divide by (2 * h), with brackets: ... / (2 * h)."),
             ],
+            same=_close,
         )
         if hint is None:
             hint = (
@@ -364,6 +349,7 @@ __all__ = [
     "CORRECT",
     "EXERCISE_NEURON",
     "NeuronNumbers",
+    "SOLUTIONS",
     "USED_TWICE_A",
     "USED_TWICE_B",
     "check_centred_difference",

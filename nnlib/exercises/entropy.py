@@ -17,9 +17,7 @@ notebook with unfinished exercises still runs top to bottom. The
 
 from __future__ import annotations
 
-import inspect
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -27,9 +25,14 @@ import numpy as np
 
 from ..information import cross_entropy, entropy, kl_divergence
 from ..losses import softmax, softmax_cross_entropy
-
-CORRECT = "Correct!"
-
+from ._checks import (
+    CORRECT,
+    as_float_array,
+    call_learner,
+    first_hint,
+    print_solution,
+    same_values,
+)
 
 # --- worked solutions --------------------------------------------------------------------
 
@@ -74,7 +77,7 @@ def solution_ce_gradient(z: np.ndarray, k: int) -> np.ndarray:
     return grad
 
 
-_SOLUTIONS: dict[str, Callable[..., Any]] = {
+SOLUTIONS: dict[str, Callable[..., Any]] = {
     "entropy_bits": solution_entropy_bits,
     "kl_divergence": solution_kl_divergence,
     "ce_gradient": solution_ce_gradient,
@@ -82,29 +85,23 @@ _SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
-    if name not in _SOLUTIONS:
-        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
-    print(inspect.getsource(_SOLUTIONS[name]))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"entropy_bits"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- helpers for the checks ----------------------------------------------------------------
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)`` with NumPy warnings silenced, or the hint that explains why it failed."""
-    if not callable(fn):
-        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args)), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
+def _number_answer(
+    fn: Callable[..., Any], name: str, *args: Any, if_none: str
+) -> tuple[float | None, str | None]:
+    """``fn(*args)`` as one float, or the hint when it raises, returns None or no number.
 
-
-def _scalar(value: Any, name: str) -> tuple[float | None, str | None]:
-    """``value`` as a float, or a hint when it is not one number."""
+    ``name`` is what the notebook calls the learner's function, for the hints.
+    """
+    value, problem = call_learner(fn, *args, quiet=True, if_none=if_none)
+    if problem:
+        return None, problem
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -115,10 +112,6 @@ def _scalar(value: Any, name: str) -> tuple[float | None, str | None]:
             "sum the terms over all classes."
         )
     return float(arr.reshape(())), None
-
-
-def _close(a: float, b: float) -> bool:
-    return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
 
 
 def _fmt(p: np.ndarray) -> str:
@@ -140,22 +133,20 @@ _ENTROPY_CASES = [
 def check_entropy_bits(entropy_bits: Callable[[np.ndarray], Any]) -> None:
     """Check ``entropy_bits(p) -> H(p)`` in bits on coins, a die and vectors with zeros."""
     for p in _ENTROPY_CASES:
-        result, problem = _call(entropy_bits, p)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        got, problem = _number_answer(
+            entropy_bits,
+            "entropy_bits",
+            p.copy(),
+            if_none=(
                 "Not yet: entropy_bits returned None. Replace `return None` with the average "
                 "surprise: the sum over classes of p_k times (-log2 p_k)."
-            )
-            return
-        got, problem = _scalar(result, "entropy_bits")
+            ),
+        )
         if problem:
             print(problem)
             return
         expected = entropy(p, base=2)
-        if _close(got, expected):
+        if same_values(got, expected):
             continue
         print(f"Not yet: {_entropy_hint(p, got, expected)}")
         return
@@ -169,15 +160,15 @@ def _entropy_hint(p: np.ndarray, got: float, expected: float) -> str:
             "0 * (-inf) = nan in NumPy, but its term must count as 0 (the limit of p log p): "
             "sum only over the entries with p > 0, e.g. p = p[p > 0]."
         )
-    if _close(got, expected * math.log(2)):
+    if same_values(got, expected * math.log(2)):
         return (
             "your numbers are in nats: you used the natural log. For bits use np.log2 "
             "(or divide by np.log(2))."
         )
-    if _close(got, -expected):
+    if same_values(got, -expected):
         return "the sign is wrong: log p ≤ 0, so H(p) = -Σ p log p is ≥ 0. Add the minus sign."
     nonzero = p[p > 0]
-    if _close(got, float(-np.sum(np.log2(nonzero)))):
+    if same_values(got, float(-np.sum(np.log2(nonzero)))):
         return (
             "you added up the surprises -log2 p_k without weighting them: entropy is the "
             "*average* surprise, so multiply each term by its probability p_k."
@@ -199,22 +190,21 @@ _KL_CASES = [
 def check_kl_divergence(kl: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """Check ``kl(p, q) -> D(p‖q)`` in nats, including zeros in ``p`` and a zero in ``q``."""
     for p, q in _KL_CASES:
-        result, problem = _call(kl, p, q)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        got, problem = _number_answer(
+            kl,
+            "kl_div",
+            p.copy(),
+            q.copy(),
+            if_none=(
                 "Not yet: kl_div returned None. D(p‖q) is the sum over classes of "
                 "p_k times log(p_k / q_k), with the natural log."
-            )
-            return
-        got, problem = _scalar(result, "kl_div")
+            ),
+        )
         if problem:
             print(problem)
             return
         expected = kl_divergence(p, q)
-        if (math.isinf(expected) and got == math.inf) or _close(got, expected):
+        if (math.isinf(expected) and got == math.inf) or same_values(got, expected):
             continue
         print(f"Not yet: {_kl_hint(p, q, got, expected)}")
         return
@@ -236,16 +226,16 @@ def _kl_hint(p: np.ndarray, q: np.ndarray, got: float, expected: float) -> str:
             f"for p = {_fmt(p)} you returned nan. Classes with p_k = 0 must add nothing "
             "(0 · log 0 = 0): sum only over the entries with p > 0."
         )
-    if _close(got, kl_divergence(q, p)):
+    if same_values(got, kl_divergence(q, p)):
         return (
             "you computed D(q‖p): the arguments are swapped. KL is not symmetric: in "
             "D(p‖q) the weights p_k and the numerator of the ratio come from p."
         )
-    if _close(got, cross_entropy(p, q)):
+    if same_values(got, cross_entropy(p, q)):
         return "that is the cross-entropy H(p, q). D(p‖q) = H(p, q) - H(p): subtract p's entropy."
-    if _close(got, expected / math.log(2)):
+    if same_values(got, expected / math.log(2)):
         return "your numbers are in bits; use the natural log (np.log) for nats."
-    if _close(got, -expected):
+    if same_values(got, -expected):
         return "the sign is wrong: D(p‖q) = Σ p log(p/q) (or -Σ p log(q/p)) is never negative."
     return f"for p = {_fmt(p)}, q = {_fmt(q)} expected D(p‖q) = {expected:.4f} nats, got {got:.4f}."
 
@@ -266,19 +256,21 @@ def _ce_cases() -> list[tuple[np.ndarray, int]]:
 def check_ce_gradient(ce_gradient: Callable[[np.ndarray, int], Any]) -> None:
     """Check ``ce_gradient(z, k) -> ∂(-log softmax(z)_k)/∂z`` against nnlib's loss."""
     for z, k in _ce_cases():
-        result, problem = _call(ce_gradient, z, k)
+        result, problem = call_learner(
+            ce_gradient,
+            z.copy(),
+            k,
+            quiet=True,
+            if_none=(
+                "Not yet: ce_gradient returned None. Compute q = softmax(z), then subtract 1 "
+                "from the entry of the true class k."
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: ce_gradient returned None. Compute q = softmax(z), then subtract 1 "
-                "from the entry of the true class k."
-            )
-            return
-        try:
-            got = np.asarray(result, dtype=np.float64)
-        except (TypeError, ValueError):
+        got = as_float_array(result)
+        if got is None:
             print(f"Not yet: return an array of shape {z.shape}, got {type(result).__name__}.")
             return
         if got.shape != z.shape:
@@ -289,7 +281,7 @@ def check_ce_gradient(ce_gradient: Callable[[np.ndarray, int], Any]) -> None:
             return
         _, grad = softmax_cross_entropy(z[None, :], np.array([k]))
         expected = grad[0]
-        if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+        if same_values(got, expected):
             continue
         print(f"Not yet: {_ce_hint(z, k, got, expected)}")
         return
@@ -320,10 +312,7 @@ def _ce_hint(z: np.ndarray, k: int, got: np.ndarray, expected: np.ndarray) -> st
         ),
         (q - 1.0, "subtract 1 only at the true class k, not from every entry."),
     ]
-    for wrong, hint in candidates:
-        if np.allclose(got, wrong, rtol=1e-6, atol=1e-9):
-            return hint
-    return (
+    return first_hint(got, candidates) or (
         f"for z = {_fmt(z)}, k = {k} expected softmax(z) - onehot(k) = {_fmt(expected)}, "
         f"got {_fmt(got)}."
     )
@@ -331,6 +320,7 @@ def _ce_hint(z: np.ndarray, k: int, got: np.ndarray, expected: np.ndarray) -> st
 
 __all__ = [
     "CORRECT",
+    "SOLUTIONS",
     "check_ce_gradient",
     "check_entropy_bits",
     "check_kl_divergence",

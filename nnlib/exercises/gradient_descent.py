@@ -16,7 +16,6 @@ bottom. The ``solution_*`` functions are worked answers; print one with
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +23,14 @@ import numpy as np
 
 from ..optim import momentum, sgd
 from ..surfaces import SURFACES, descend, ill_conditioned_quadratic
-
-CORRECT = "Correct!"
-
+from ._checks import (
+    CORRECT,
+    as_float_array,
+    call_learner,
+    first_hint,
+    print_solution,
+    same_values,
+)
 
 # --- worked solutions --------------------------------------------------------------------
 
@@ -64,7 +68,7 @@ def solution_fast_learning_rate() -> float:
     return 2.0 / (a + b)
 
 
-_SOLUTIONS: dict[str, Callable[..., Any]] = {
+SOLUTIONS: dict[str, Callable[..., Any]] = {
     "gradient_step": solution_gradient_step,
     "largest_stable_lr": solution_largest_stable_lr,
     "velocity_update": solution_velocity_update,
@@ -73,43 +77,8 @@ _SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
-    if name not in _SOLUTIONS:
-        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
-    print(inspect.getsource(_SOLUTIONS[name]))
-
-
-# --- helpers for the checks ----------------------------------------------------------------
-
-
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)``, or the hint that explains why calling it failed."""
-    if not callable(fn):
-        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
-    try:
-        return fn(*args), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
-
-
-def _as_float_array(value: Any) -> np.ndarray | None:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _matches(got: np.ndarray, expected: Any) -> bool:
-    expected = np.asarray(expected, dtype=np.float64)
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-6, atol=1e-9))
-
-
-def _first_match(got: np.ndarray, candidates: list[tuple[Any, str]]) -> str | None:
-    """The hint of the first ``(typical wrong answer, hint)`` pair that ``got`` equals."""
-    for value, hint in candidates:
-        if _matches(got, value):
-            return hint
-    return None
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"gradient_step"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- exercise 1: one gradient-descent step ---------------------------------------------
@@ -128,17 +97,20 @@ def check_gradient_step(gradient_step: Callable[..., Any]) -> None:
     """Check ``gradient_step(theta, grad, lr) -> new theta`` on arrays of several shapes."""
     for theta, grad, lr in _gradient_step_cases():
         theta_before = theta.copy()
-        result, problem = _call(gradient_step, theta, grad, lr)
+        result, problem = call_learner(
+            gradient_step,
+            theta,
+            grad,
+            lr,
+            if_none=(
+                "Not yet: gradient_step returned None. Replace `return None` with the update "
+                "θ - η ∇L, written with theta, lr and grad."
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: gradient_step returned None. Replace `return None` with the update "
-                "θ - η ∇L, written with theta, lr and grad."
-            )
-            return
-        got = _as_float_array(result)
+        got = as_float_array(result)
         if got is None or got.shape != theta.shape:
             shape = None if got is None else got.shape
             print(
@@ -152,11 +124,11 @@ def check_gradient_step(gradient_step: Callable[..., Any]) -> None:
                 "array instead (theta - ...), so the caller's parameters stay as they were."
             )
             return
-        if _matches(got, solution_gradient_step(theta, grad, lr)):
+        if same_values(got, solution_gradient_step(theta, grad, lr)):
             continue
         uphill = "the step went uphill: it must go against the gradient, θ - η ∇L (minus)."
         no_theta = "your function returns the step η ∇L alone; subtract it from theta."
-        hint = _first_match(
+        hint = first_hint(
             got,
             [
                 (theta + lr * grad, uphill),
@@ -195,15 +167,16 @@ def _converges(lr: float, a: float, steps: int = 2000) -> bool:
 def check_largest_stable_lr(largest_stable_lr: Callable[[float], Any]) -> None:
     """Check ``largest_stable_lr(a)``: the threshold above which GD on ``(a/2) θ²`` diverges."""
     for a in (0.5, 4.0, 20.0):
-        result, problem = _call(largest_stable_lr, a)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            largest_stable_lr,
+            a,
+            if_none=(
                 "Not yet: largest_stable_lr returned None. Write one step as θ ← (factor) · θ, "
                 "and ask for which η the factor's size stays below 1."
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         try:
             eta = float(result)
@@ -217,7 +190,7 @@ def check_largest_stable_lr(largest_stable_lr: Callable[[float], Any]) -> None:
             "your answer grows with the curvature, but a steeper bowl needs smaller steps: "
             "the threshold is proportional to 1/a."
         )
-        hint = _first_match(
+        hint = first_hint(
             np.asarray(eta),
             [
                 (
@@ -254,10 +227,10 @@ def _momentum_run_matches(velocity_update: Callable[..., Any], beta: float = 0.9
     theta, v = np.array(surface.start), np.zeros(2)
     for t in range(steps):
         _, grad = ill_conditioned_quadratic(theta)
-        new_v, problem = _call(velocity_update, v, grad, beta)
+        new_v, problem = call_learner(velocity_update, v, grad, beta)
         if problem:
             return False
-        v = _as_float_array(new_v)
+        v = as_float_array(new_v)
         if v is None or v.shape != theta.shape:
             return False
         theta = theta - lr * v
@@ -271,25 +244,28 @@ def check_velocity_update(velocity_update: Callable[..., Any]) -> None:
     rng = np.random.default_rng(3)
     v, grad, beta = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), 0.7
     v_before = v.copy()
-    result, problem = _call(velocity_update, v, grad, beta)
+    result, problem = call_learner(
+        velocity_update,
+        v,
+        grad,
+        beta,
+        if_none=(
+            "Not yet: velocity_update returned None. The new velocity keeps a fraction β of "
+            "the old one and adds the new gradient."
+        ),
+    )
     if problem:
         print(problem)
         return
-    if result is None:
-        print(
-            "Not yet: velocity_update returned None. The new velocity keeps a fraction β of "
-            "the old one and adds the new gradient."
-        )
-        return
-    got = _as_float_array(result)
+    got = as_float_array(result)
     if got is None or got.shape != v.shape:
         print(f"Not yet: the velocity must keep the shape of v {v.shape}.")
         return
     if not np.array_equal(v, v_before):
         print("Not yet: your function changed v in place; return a new array instead.")
         return
-    if not _matches(got, solution_velocity_update(v, grad, beta)):
-        hint = _first_match(
+    if not same_values(got, solution_velocity_update(v, grad, beta)):
+        hint = first_hint(
             got,
             [
                 (
@@ -367,6 +343,7 @@ def check_fast_learning_rate(lr: Any, tolerance: float = 1e-6) -> None:
 
 __all__ = [
     "CORRECT",
+    "SOLUTIONS",
     "check_fast_learning_rate",
     "check_gradient_step",
     "check_largest_stable_lr",

@@ -16,14 +16,20 @@ bottom. The ``solution_*`` functions are worked answers; print one with
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-CORRECT = "Correct!"
+from ._checks import (
+    CORRECT,
+    as_float_array,
+    call_learner,
+    first_hint,
+    print_solution,
+    same_values,
+)
 
 #: The confusion matrix of exercise 1: 3 classes, rows = true class, columns = prediction.
 EXAMPLE_CONFUSION = np.array([[50, 2, 3], [4, 40, 6], [1, 9, 35]], dtype=np.int64)
@@ -86,7 +92,7 @@ def solution_early_stopping_epoch(val_losses: Sequence[float], patience: int) ->
     return best_epoch
 
 
-_SOLUTIONS: dict[str, Callable[..., Any]] = {
+SOLUTIONS: dict[str, Callable[..., Any]] = {
     "precision_recall": solution_precision_recall,
     "l2_gradient": solution_l2_gradient,
     "early_stopping_epoch": solution_early_stopping_epoch,
@@ -94,36 +100,8 @@ _SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
-    if name not in _SOLUTIONS:
-        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
-    print(inspect.getsource(_SOLUTIONS[name]))
-
-
-# --- shared by the checks -------------------------------------------------------------------
-
-
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)``, or the hint that explains why calling it failed."""
-    if not callable(fn):
-        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
-    try:
-        with np.errstate(all="ignore"):
-            return fn(*args), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
-
-
-def _as_float_array(value: Any) -> np.ndarray | None:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _close(got: Any, expected: Any) -> bool:
-    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-6, atol=1e-9))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"precision_recall"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- exercise 1: precision and recall from a confusion matrix ----------------------------
@@ -138,39 +116,42 @@ def _confusion_cases() -> list[tuple[np.ndarray, int]]:
 def check_precision_recall(precision_recall: Callable[[np.ndarray, int], Any]) -> None:
     """Check ``precision_recall(cm, k) -> (precision, recall)`` on a 3- and a 10-class matrix."""
     for cm, k in _confusion_cases():
-        result, problem = _call(precision_recall, cm.copy(), k)
+        result, problem = call_learner(
+            precision_recall,
+            cm.copy(),
+            k,
+            quiet=True,
+            if_none=(
+                "Not yet: precision_recall returned None. Replace `return None` with "
+                "`return precision, recall`, two numbers computed from cm and k."
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: precision_recall returned None. Replace `return None` with "
-                "`return precision, recall`, two numbers computed from cm and k."
-            )
-            return
-        got = _as_float_array(result)
+        got = as_float_array(result)
         if got is None or got.shape != (2,):
             print(f"Not yet: return a pair (precision, recall) of two numbers; got {result!r}.")
             return
         p, r = solution_precision_recall(cm, k)
-        if _close(got, [p, r]):
+        if same_values(got, [p, r]):
             continue
         tp = int(cm[k, k])
         where = f"for class k={k} of the matrix\n{cm}\n"
-        if _close(got, [r, p]):
+        if same_values(got, [r, p]):
             print(
                 f"Not yet: {where}you returned (recall, precision): the two are swapped. "
                 "Rows are the true classes, columns the predictions: precision divides TP by "
                 "the column sum (everything predicted as k), recall by the row sum "
                 "(everything that really is k)."
             )
-        elif _close(got[0], p):
+        elif same_values(got[0], p):
             print(
                 f"Not yet: {where}the precision {p:.4g} is right, the recall is not (got "
                 f"{got[1]:.4g}). Recall = TP / (TP + FN) = cm[k, k] / (sum of row k) = "
                 f"{tp} / {int(cm[k].sum())}."
             )
-        elif _close(got[1], r):
+        elif same_values(got[1], r):
             print(
                 f"Not yet: {where}the recall {r:.4g} is right, the precision is not (got "
                 f"{got[0]:.4g}). Precision = TP / (TP + FP) = cm[k, k] / (sum of column k) = "
@@ -202,15 +183,18 @@ def check_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> None:
     """Check ``l2_gradient(W, lam) -> ∂R/∂W`` for ``R = (λ/2) ||W||²`` on three matrices."""
     for W, lam in _l2_cases():
         W_before = W.copy()
-        result, problem = _call(l2_gradient, W, lam)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            l2_gradient,
+            W,
+            lam,
+            quiet=True,
+            if_none=(
                 "Not yet: l2_gradient returned None. Replace `return None` with the gradient "
                 "of (λ/2) Σ W_ij², written with lam and W."
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         if not np.array_equal(W, W_before):
             print(
@@ -218,7 +202,7 @@ def check_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> None:
                 "`lam * W`) instead of modifying the weights."
             )
             return
-        got = _as_float_array(result)
+        got = as_float_array(result)
         if got is None or got.shape != W.shape:
             shape = None if got is None else got.shape
             print(
@@ -226,7 +210,7 @@ def check_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> None:
                 "The gradient has one entry per weight, so it has the shape of W."
             )
             return
-        if _close(got, lam * W):
+        if same_values(got, lam * W):
             continue
         typical = [
             (2 * lam * W, "2 λ W: the ½ in (λ/2) ||W||² cancels the 2 of d(w²)/dw = 2w."),
@@ -239,10 +223,10 @@ def check_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> None:
                 "λ everywhere: the derivative of w² is 2w, so it depends on the weight.",
             ),
         ]
-        for value, hint in typical:
-            if _close(got, value):
-                print(f"Not yet: you returned {hint}")
-                return
+        hint = first_hint(got, typical)
+        if hint is not None:
+            print(f"Not yet: you returned {hint}")
+            return
         print(
             f"Not yet: with lam={lam} and W =\n{np.round(W[:2, :3], 3)} (first entries)\n"
             f"expected λ W =\n{np.round(lam * W[:2, :3], 4)}\ngot\n{np.round(got[:2, :3], 4)}\n"
@@ -269,15 +253,18 @@ def _early_stopping_cases() -> list[tuple[list[float], int]]:
 def check_early_stopping_epoch(early_stopping_epoch: Callable[[list[float], int], Any]) -> None:
     """Check ``early_stopping_epoch(val_losses, patience) -> epoch`` on several loss curves."""
     for losses, patience in _early_stopping_cases():
-        result, problem = _call(early_stopping_epoch, list(losses), patience)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            early_stopping_epoch,
+            list(losses),
+            patience,
+            quiet=True,
+            if_none=(
                 "Not yet: early_stopping_epoch returned None. Return the epoch (an integer, "
                 "counting from 0) whose weights early stopping keeps."
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
             print(f"Not yet: return an integer epoch number, got {result!r}.")
@@ -286,7 +273,9 @@ def check_early_stopping_epoch(early_stopping_epoch: Callable[[list[float], int]
         if int(result) == expected:
             continue
         overall = int(np.argmin(losses))
-        stop = _stop_epoch(losses, patience)
+        # No epoch after the kept one improves on it, so training stops `patience` epochs
+        # later, or runs to the last epoch if the list ends first.
+        stop = min(expected + patience, len(losses) - 1)
         where = f"with val_losses={losses} and patience={patience}, "
         if int(result) == overall:
             print(
@@ -313,16 +302,3 @@ def check_early_stopping_epoch(early_stopping_epoch: Callable[[list[float], int]
             )
         return
     print(CORRECT)
-
-
-def _stop_epoch(val_losses: Sequence[float], patience: int) -> int:
-    """The last epoch trained under early stopping (the last one if it never triggers)."""
-    best, stale = math.inf, 0
-    for epoch, loss in enumerate(val_losses):
-        if loss < best:
-            best, stale = loss, 0
-        else:
-            stale += 1
-            if stale >= patience:
-                return epoch
-    return len(val_losses) - 1

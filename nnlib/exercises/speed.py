@@ -16,14 +16,14 @@ bottom. The ``solution_*`` functions are worked answers; print one with
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-CORRECT = "Correct!"
+from ._checks import CORRECT, as_float_array, call_learner, print_solution, same_values
+
 #: A vectorised answer to exercise 1 takes milliseconds on this many rows; loops take seconds.
 LOOP_TEST_SHAPE = (2000, 64, 32)
 #: Seconds above which a correct answer to exercise 1 counts as "still looping".
@@ -79,7 +79,7 @@ def solution_prune_smallest(W: np.ndarray, sparsity: float) -> np.ndarray:
     return pruned
 
 
-_SOLUTIONS: dict[str, Callable[..., Any]] = {
+SOLUTIONS: dict[str, Callable[..., Any]] = {
     "weight_gradient": solution_weight_gradient,
     "flops_per_example": solution_flops_per_example,
     "mask_sparsity": solution_mask_sparsity,
@@ -88,33 +88,15 @@ _SOLUTIONS: dict[str, Callable[..., Any]] = {
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (its source code and explanation)."""
-    if name not in _SOLUTIONS:
-        raise ValueError(f"No solution called {name!r}. Valid names are {sorted(_SOLUTIONS)}.")
-    print(inspect.getsource(_SOLUTIONS[name]))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"weight_gradient"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- helpers for the checks ----------------------------------------------------------------
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)``, or the hint that explains why calling it failed."""
-    if not callable(fn):
-        return None, f"Not yet: pass your function itself (without calling it), got {fn!r}."
-    try:
-        return fn(*args), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Not yet: your function raised {type(err).__name__}: {err}"
-
-
-def _as_float_array(value: Any) -> np.ndarray | None:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
 def _as_number(value: Any) -> float | None:
+    """``float(value)`` if that works and is finite, else ``None``."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -123,8 +105,8 @@ def _as_number(value: Any) -> float | None:
 
 
 def _close(got: Any, expected: Any) -> bool:
-    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-9, atol=1e-12))
+    """Same shape and values: a matrix product and the loop differ only by float rounding."""
+    return same_values(got, expected, rtol=1e-9, atol=1e-12)
 
 
 # --- exercise 1: vectorise the weight gradient --------------------------------------------
@@ -140,17 +122,19 @@ def _gradient_cases() -> list[tuple[np.ndarray, np.ndarray]]:
 def check_weight_gradient(weight_gradient: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """Check ``weight_gradient(X, dZ) -> dW`` against the loop, and that it is fast."""
     for X, dZ in _gradient_cases():
-        result, problem = _call(weight_gradient, X, dZ)
+        result, problem = call_learner(
+            weight_gradient,
+            X,
+            dZ,
+            if_none=(
+                "Not yet: weight_gradient returned None. Entry (i, j) of the answer sums "
+                "X[n, i] * dZ[n, j] over the rows n: which matrix product does that?"
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: weight_gradient returned None. Entry (i, j) of the answer sums "
-                "X[n, i] * dZ[n, j] over the rows n: which matrix product does that?"
-            )
-            return
-        got = _as_float_array(result)
+        got = as_float_array(result)
         expected = solution_weight_gradient(X, dZ)
         if got is None or got.shape != expected.shape:
             shape = None if got is None else got.shape
@@ -174,9 +158,9 @@ def check_weight_gradient(weight_gradient: Callable[[np.ndarray, np.ndarray], An
     n, d, k = LOOP_TEST_SHAPE
     X, dZ = rng.normal(size=(n, d)), rng.normal(size=(n, k))
     start = time.perf_counter()
-    result, problem = _call(weight_gradient, X, dZ)
+    result, problem = call_learner(weight_gradient, X, dZ)
     seconds = time.perf_counter() - start
-    if problem or not _close(_as_float_array(result), solution_weight_gradient(X, dZ)):
+    if problem or not _close(as_float_array(result), solution_weight_gradient(X, dZ)):
         print(problem or f"Not yet: correct on small inputs, but wrong for shape {X.shape}.")
         return
     if seconds > SLOW_SECONDS:
@@ -194,15 +178,16 @@ def check_weight_gradient(weight_gradient: Callable[[np.ndarray, np.ndarray], An
 def check_flops_per_example(flops_per_example: Callable[[Sequence[int]], Any]) -> None:
     """Check ``flops_per_example(sizes)``: forward and backward, 2 flops per multiply-add."""
     for sizes in ([64, 32, 10], [2, 16, 16, 1], [784, 256, 128, 10]):
-        result, problem = _call(flops_per_example, list(sizes))
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            flops_per_example,
+            list(sizes),
+            if_none=(
                 "Not yet: flops_per_example returned None. Start with the forward pass: how "
                 "many multiplications and additions does z = x W take for one example?"
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         got = _as_number(result)
         if got is None:
@@ -247,15 +232,16 @@ def _mask_cases() -> list[list[np.ndarray]]:
 def check_mask_sparsity(mask_sparsity: Callable[[list[np.ndarray]], Any]) -> None:
     """Check ``mask_sparsity(masks)``: the fraction of all entries that are ``False``."""
     for masks in _mask_cases():
-        result, problem = _call(mask_sparsity, masks)
-        if problem:
-            print(problem)
-            return
-        if result is None:
-            print(
+        result, problem = call_learner(
+            mask_sparsity,
+            masks,
+            if_none=(
                 "Not yet: mask_sparsity returned None. Count the False entries (pruned "
                 "weights) of all masks and divide by the number of entries."
-            )
+            ),
+        )
+        if problem:
+            print(problem)
             return
         got = _as_number(result)
         if got is None:
@@ -291,17 +277,19 @@ def check_prune_smallest(prune_smallest: Callable[[np.ndarray, float], Any]) -> 
     for shape, s in (((4, 5), 0.5), ((8, 6), 0.25), ((10, 10), 0.9)):
         W = rng.normal(size=shape)
         before = W.copy()
-        result, problem = _call(prune_smallest, W, s)
+        result, problem = call_learner(
+            prune_smallest,
+            W,
+            s,
+            if_none=(
+                "Not yet: prune_smallest returned None. Sort |W| (np.argsort of np.abs(W)), "
+                "zero the first k = round(s · W.size) entries of a copy, and return it."
+            ),
+        )
         if problem:
             print(problem)
             return
-        if result is None:
-            print(
-                "Not yet: prune_smallest returned None. Sort |W| (np.argsort of np.abs(W)), "
-                "zero the first k = round(s · W.size) entries of a copy, and return it."
-            )
-            return
-        got = _as_float_array(result)
+        got = as_float_array(result)
         if got is None or got.shape != W.shape:
             print(f"Not yet: return a matrix of W's shape {W.shape}.")
             return
@@ -332,6 +320,7 @@ def check_prune_smallest(prune_smallest: Callable[[np.ndarray, float], Any]) -> 
 
 __all__ = [
     "CORRECT",
+    "SOLUTIONS",
     "check_flops_per_example",
     "check_mask_sparsity",
     "check_prune_smallest",

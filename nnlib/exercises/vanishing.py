@@ -20,14 +20,13 @@ raises, so a notebook cell with an unfinished exercise still runs).
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-SOLUTIONS = ("max_sigmoid_prime", "shrink_factor", "he_std")
+from ._checks import as_finite_float, print_solution, report, run_learner_code
 
 #: The largest value of σ′, reached at z = 0: σ(0)(1 - σ(0)) = 1/2 · 1/2.
 SIGMOID_PRIME_MAX = 0.25
@@ -66,11 +65,16 @@ def solution_he_std(fan_in: Any) -> Any:
     return np.sqrt(2.0 / np.asarray(fan_in, dtype=np.float64))
 
 
+SOLUTIONS: dict[str, Callable[..., Any]] = {
+    "max_sigmoid_prime": solution_max_sigmoid_prime,
+    "shrink_factor": solution_shrink_factor,
+    "he_std": solution_he_std,
+}
+
+
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (one of :data:`SOLUTIONS`)."""
-    if name not in SOLUTIONS:
-        raise ValueError(f"No solution named {name!r}. Choose one of {list(SOLUTIONS)}.")
-    print(inspect.getsource(globals()[f"solution_{name}"]))
+    """Print the worked solution ``name``: one of :data:`SOLUTIONS`, e.g. ``"he_std"``."""
+    print_solution(SOLUTIONS, name)
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -78,25 +82,32 @@ def show_solution(name: str) -> None:
 
 def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
     """``fn(*args)``; ``(result, None)`` or ``(None, hint)`` when it raised."""
-    try:
-        return fn(*args), None
-    except Exception as err:  # the learner's code: report, never raise
-        return None, f"Your function raised {type(err).__name__}: {err}."
+    result, err = run_learner_code(fn, *args)
+    if err is None:
+        return result, None
+    return None, f"Your function raised {type(err).__name__}: {err}."
 
 
-def _as_float(value: Any) -> float | None:
-    """``value`` as a Python float if it is a single finite number, else ``None``."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if array.size != 1 or not np.isfinite(array).all():
-        return None
-    return float(array.reshape(()))
+def _numbers(
+    fn: Callable[[Any], Any], name: str, inputs: Sequence[Any], if_none: str
+) -> tuple[np.ndarray | None, str | None]:
+    """``fn(x)`` for every ``x`` of ``inputs`` as a float array ``(len(inputs),)``, or a hint.
 
-
-def _report(hint: str | None, success: str) -> None:
-    print(f"Correct! {success}" if hint is None else hint)
+    The hint is the one for the first call that raises, returns ``None`` (then
+    ``if_none``) or returns something that is not one finite number.
+    """
+    values = []
+    for x in inputs:
+        result, error = _call(fn, x)
+        if error:
+            return None, error
+        if result is None:
+            return None, if_none
+        value = as_finite_float(result)
+        if value is None:
+            return None, f"{name}({x}) must return one number, got {result!r}."
+        values.append(value)
+    return np.array(values), None
 
 
 # --- exercise 1: the largest slope of the sigmoid -------------------------------------------
@@ -112,7 +123,7 @@ def diagnose_max_sigmoid_prime(fn: Callable[[], Any]) -> str | None:
             "Not done yet: your function returns None. Make a grid z = np.linspace(-10, 10, "
             "2001), compute s = σ(z) and σ′(z) = s (1 - s), and return the largest value."
         )
-    value = _as_float(result)
+    value = as_finite_float(result)
     if value is None:
         shape = np.shape(result)
         return (
@@ -145,7 +156,7 @@ def diagnose_max_sigmoid_prime(fn: Callable[[], Any]) -> str | None:
 
 def check_max_sigmoid_prime(fn: Callable[[], Any]) -> None:
     """Print "Correct!" if ``fn()`` returns ``max σ′ = 0.25``, or a hint."""
-    _report(
+    report(
         diagnose_max_sigmoid_prime(fn),
         "σ′ peaks at 1/4 (at z = 0): every sigmoid layer passes back at most a quarter of "
         "the gradient per unit.",
@@ -158,22 +169,16 @@ def check_max_sigmoid_prime(fn: Callable[[], Any]) -> None:
 def diagnose_shrink_factor(fn: Callable[[int], Any]) -> str | None:
     """``None`` if ``fn(k) = (1/4)^k`` for ``k = 0..12``, else a hint."""
     ks = list(range(13))
-    values = []
-    for k in ks:
-        result, error = _call(fn, k)
-        if error:
-            return error
-        if result is None:
-            return (
-                "Not done yet: your function returns None. Each layer multiplies the "
-                "gradient by about σ′(0); after k layers that factor is applied k times."
-            )
-        value = _as_float(result)
-        if value is None:
-            return f"shrink_factor({k}) must return one number, got {result!r}."
-        values.append(value)
+    got, hint = _numbers(
+        fn,
+        "shrink_factor",
+        ks,
+        "Not done yet: your function returns None. Each layer multiplies the "
+        "gradient by about σ′(0); after k layers that factor is applied k times.",
+    )
+    if got is None:
+        return hint
     want = np.array([solution_shrink_factor(k) for k in ks])
-    got = np.array(values)
     if np.allclose(got, want, rtol=1e-9, atol=0.0):
         return None
     ks_arr = np.array(ks, dtype=np.float64)
@@ -199,7 +204,7 @@ def diagnose_shrink_factor(fn: Callable[[int], Any]) -> str | None:
 
 def check_shrink_factor(fn: Callable[[int], Any]) -> None:
     """Print "Correct!" if ``fn(k)`` returns ``(1/4)^k``, or a hint."""
-    _report(
+    report(
         diagnose_shrink_factor(fn),
         "(1/4)^k: after 9 layers the gradient is about 4 millionths of what it was.",
     )
@@ -211,32 +216,26 @@ def check_shrink_factor(fn: Callable[[int], Any]) -> None:
 def diagnose_he_std(fn: Callable[[Any], Any]) -> str | None:
     """``None`` if ``fn(fan_in) = √(2 / fan_in)`` for several fan-ins, else a hint."""
     fan_ins = (1, 2, 8, 32, 100, 784)
-    got = []
-    for fan_in in fan_ins:
-        result, error = _call(fn, fan_in)
-        if error:
-            return error
-        if result is None:
-            return (
-                "Not done yet: your function returns None. He initialisation keeps "
-                "fan_in · Var(W) / 2 = 1; solve for the standard deviation."
-            )
-        value = _as_float(result)
-        if value is None:
-            return f"he_std({fan_in}) must return one number, got {result!r}."
-        got.append(value)
+    got, hint = _numbers(
+        fn,
+        "he_std",
+        fan_ins,
+        "Not done yet: your function returns None. He initialisation keeps "
+        "fan_in · Var(W) / 2 = 1; solve for the standard deviation.",
+    )
+    if got is None:
+        return hint
     n = np.array(fan_ins, dtype=np.float64)
-    got_arr = np.array(got)
-    if np.allclose(got_arr, np.sqrt(2.0 / n), rtol=1e-6):
+    if np.allclose(got, np.sqrt(2.0 / n), rtol=1e-6):
         return None
-    if np.allclose(got_arr, 2.0 / n, rtol=1e-6):
+    if np.allclose(got, 2.0 / n, rtol=1e-6):
         return "That is the variance 2 / fan_in. The standard deviation is its square root."
-    if np.allclose(got_arr, np.sqrt(1.0 / n), rtol=1e-6):
+    if np.allclose(got, np.sqrt(1.0 / n), rtol=1e-6):
         return (
             "√(1 / fan_in) is right for tanh-like units (LeCun). ReLU zeroes half of its "
             "inputs, so He doubles the variance: √(2 / fan_in)."
         )
-    if np.allclose(got_arr, np.sqrt(2.0 * n), rtol=1e-6) or np.allclose(got_arr, 2.0 * n):
+    if np.allclose(got, np.sqrt(2.0 * n), rtol=1e-6) or np.allclose(got, 2.0 * n):
         return "The standard deviation must shrink as fan_in grows: divide by fan_in."
     return (
         f"he_std({fan_ins[3]}) returned {got[3]:.4g}, expected {math.sqrt(2 / fan_ins[3]):.4g}. "
@@ -246,7 +245,7 @@ def diagnose_he_std(fn: Callable[[Any], Any]) -> str | None:
 
 def check_he_std(fn: Callable[[Any], Any]) -> None:
     """Print "Correct!" if ``fn(fan_in)`` returns ``√(2 / fan_in)``, or a hint."""
-    _report(
+    report(
         diagnose_he_std(fn),
         "std = √(2 / fan_in); for fan_in = 32 that is 0.25.",
     )
