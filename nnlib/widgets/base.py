@@ -98,6 +98,34 @@ def live_figure(
     return fig, axes
 
 
+def learning_rate_slider(
+    value: float,
+    min_exponent: float = -4,
+    max_exponent: float = 1,
+    step: float = 0.1,
+    **kwargs: Any,
+) -> Any:
+    """A log-scale slider for a learning rate from ``10**min_exponent`` to ``10**max_exponent``.
+
+    Learning rates that matter differ by orders of magnitude (1e-4 crawls, 10
+    diverges), so the slider moves the exponent. Its description is "learning
+    rate" in every widget of the course. Extra keyword arguments (``style``,
+    ``continuous_update``) go to ``ipywidgets.FloatLogSlider``.
+    """
+    import ipywidgets as widgets
+
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=min_exponent,
+        max=max_exponent,
+        step=step,
+        description="learning rate",
+        readout_format=".3g",
+        **kwargs,
+    )
+
+
 class LiveWidget:
     """Base class: controls + a figure redrawn in place + a status line.
 

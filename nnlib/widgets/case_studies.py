@@ -55,7 +55,7 @@ from ..data import (
 from ..layers import Params
 from ..model import Sequential, mlp
 from ..train import History, fit
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, learning_rate_slider, live_figure
 
 #: Class names of the breast-cancer task, negative class first: 0 = benign, 1 = malignant.
 DIAGNOSIS_CLASSES = ("benign", "malignant")
@@ -604,15 +604,8 @@ class HousingWidget(LiveWidget):
             "width": widgets.SelectionSlider(
                 options=list(WIDTH_OPTIONS), value=width, description="hidden width", **heavy
             ),
-            "learning_rate": widgets.FloatLogSlider(
-                value=learning_rate,
-                base=10,
-                min=-4,
-                max=1,
-                step=0.1,
-                description="learning rate",
-                readout_format=".3g",
-                **heavy,
+            "learning_rate": learning_rate_slider(
+                learning_rate, min_exponent=-4, max_exponent=1, step=0.1, **heavy
             ),
         }
         self.fig, self.ax = live_figure(figsize=(7, 3.6))

@@ -23,7 +23,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 from .. import plots
 from ..optim import OPTIMIZERS, get_optimizer
 from ..surfaces import SURFACES, Descent, Surface, descend, get_surface
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, learning_rate_slider, live_figure
 
 #: Loss below which a run counts as having reached the minimum (both surfaces have minimum 0).
 TOLERANCE = 1e-6
@@ -84,15 +84,8 @@ class GradientDescentWidget(LiveWidget):
             raise ValueError(f"Unknown optimiser {optimizer!r}. Valid ones are {list(OPTIMIZERS)}.")
         style = {"description_width": "initial"}
         controls = {
-            "learning_rate": widgets.FloatLogSlider(
-                value=learning_rate,
-                base=10,
-                min=-4,
-                max=1,
-                step=0.05,
-                description="learning rate",
-                readout_format=".3g",
-                style=style,
+            "learning_rate": learning_rate_slider(
+                learning_rate, min_exponent=-4, max_exponent=1, step=0.05, style=style
             ),
             "optimizer": widgets.Dropdown(
                 options=list(OPTIMIZERS), value=optimizer, description="optimiser", style=style

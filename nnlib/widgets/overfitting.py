@@ -43,7 +43,7 @@ from ..data import Split, load_digits, train_val_test_split
 from ..model import mlp
 from ..plots import TRAIN_COLOR, VAL_COLOR
 from ..train import History, evaluate, fit
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, learning_rate_slider, live_figure
 
 #: L2 strengths λ offered by the widget's slider (0 = no weight decay).
 L2_OPTIONS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
@@ -301,15 +301,8 @@ class OverfittingWidget(LiveWidget):
             "n_train": widgets.IntSlider(
                 value=300, min=50, max=max_train, step=50, description="training examples", **heavy
             ),
-            "learning_rate": widgets.FloatLogSlider(
-                value=0.01,
-                base=10,
-                min=-4,
-                max=1,
-                step=0.1,
-                description="learning rate",
-                readout_format=".3g",
-                **heavy,
+            "learning_rate": learning_rate_slider(
+                0.01, min_exponent=-4, max_exponent=1, step=0.1, **heavy
             ),
         }
         self.fig, (self.ax_loss, self.ax_acc) = live_figure(figsize=(9, 3.6), ncols=2)

@@ -43,7 +43,7 @@ from ..diagnostics import activation_stats
 from ..losses import softmax
 from ..model import Sequential, mlp
 from ..train import History, fit
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, learning_rate_slider, live_figure
 
 DATASETS = ("moons", "circles", "spirals", "xor", "blobs")
 ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "leaky_relu")
@@ -406,15 +406,8 @@ class PlaygroundWidget(LiveWidget):
             "optimizer": widgets.Dropdown(
                 options=OPTIMIZER_NAMES, value="adam", description="optimiser", style=style
             ),
-            "learning_rate": widgets.FloatLogSlider(
-                value=0.03,
-                base=10,
-                min=-4,
-                max=1,
-                step=0.1,
-                description="learning rate",
-                readout_format=".3g",
-                style=style,
+            "learning_rate": learning_rate_slider(
+                0.03, min_exponent=-4, max_exponent=1, step=0.1, style=style
             ),
             "steps": widgets.IntSlider(
                 value=300, min=10, max=1000, step=10, description="steps", **heavy

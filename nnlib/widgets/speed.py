@@ -48,7 +48,7 @@ from ..optim import OPTIMIZERS
 from ..plots import PATH_COLOR, TRAIN_COLOR, VAL_COLOR
 from ..train import History, evaluate, fit
 from ..tree import flatten_params
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, learning_rate_slider, live_figure
 
 #: Digit pixels are whole numbers 0 .. 16; dividing by this maps them to [0, 1].
 PIXEL_MAX = 16.0
@@ -212,14 +212,11 @@ class SpeedWidget(LiveWidget):
                 continuous_update=False,
                 style=style,
             ),
-            "learning_rate": widgets.FloatLogSlider(
-                value=learning_rate,
-                base=10,
-                min=-3,
-                max=1,
+            "learning_rate": learning_rate_slider(
+                learning_rate,
+                min_exponent=-3,
+                max_exponent=1,
                 step=0.05,
-                description="learning rate",
-                readout_format=".3g",
                 continuous_update=False,
                 style=style,
             ),

@@ -43,7 +43,7 @@ from ..data import Standardizer, make_moons
 from ..diagnostics import activation_stats, grad_norms, gradient_norm_ratio
 from ..model import Sequential, mlp
 from ..train import History, fit
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, learning_rate_slider, live_figure
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu")
 
@@ -383,16 +383,8 @@ class VanishingGradientsWidget(LiveWidget):
             ),
             "batchnorm": widgets.Checkbox(value=False, description="batch norm", indent=False),
             "residual": widgets.Checkbox(value=False, description="residual", indent=False),
-            "learning_rate": widgets.FloatLogSlider(
-                value=0.3,
-                base=10,
-                min=-3,
-                max=1,
-                step=0.1,
-                description="learning rate",
-                readout_format=".3g",
-                continuous_update=False,
-                style=style,
+            "learning_rate": learning_rate_slider(
+                0.3, min_exponent=-3, max_exponent=1, step=0.1, continuous_update=False, style=style
             ),
         }
         fig, (self.ax_grads, self.ax_hist, self.ax_loss) = live_figure(figsize=(9.6, 3.5), ncols=3)
