@@ -39,7 +39,7 @@ import numpy as np
 
 from . import backend
 from .layers import Activation, Residual
-from .tree import flatten_params
+from .tree import flatten_params, param_dtype
 
 Array = Any
 
@@ -59,11 +59,6 @@ def _layers_of(model: Any) -> list[Any]:
             f"{type(model).__name__}."
         )
     return list(layers)
-
-
-def _param_dtype(params: Any) -> Any:
-    leaves = list(flatten_params(params).values())
-    return leaves[0].dtype if leaves else np.float32
 
 
 def _walk(
@@ -111,7 +106,7 @@ def _run(model: Any, params: Any, X: Array, state: Any, train: bool, seed: int, 
             f"X must be a 2-D array (N examples, D features), got shape {X_np.shape}. "
             "Reshape a single example with X.reshape(1, -1)."
         )
-    x = backend.asarray(X_np, _param_dtype(params))
+    x = backend.asarray(X_np, param_dtype(params))
     key = backend.make_key(seed) if train else None
     with np.errstate(over="ignore", invalid="ignore"):
         _walk(_layers_of(model), params, x, train, state, key, "", visit)

@@ -32,7 +32,7 @@ from matplotlib.colors import ListedColormap
 
 from . import backend
 from .diagnostics import gradient_norm_ratio
-from .tree import flatten_params
+from .tree import param_dtype
 
 Array = Any
 
@@ -250,11 +250,6 @@ def _mark_divergence(ax: Axes, step: int, color: Any, n_steps: int, annotate: bo
 # --- decision boundaries ---------------------------------------------------------------
 
 
-def _param_dtype(params: Any) -> Any:
-    leaves = list(flatten_params(params).values())
-    return leaves[0].dtype if leaves else np.float32
-
-
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     """``σ(z) = ½(1 + tanh(z/2))``: the same as ``1/(1 + e^{-z})`` without overflow."""
     return 0.5 * (1.0 + np.tanh(0.5 * z))
@@ -287,9 +282,7 @@ def decision_grid(
         raise ValueError(f"n (grid points per axis) must be an integer >= 2, got {n!r}.")
     xx, yy = np.meshgrid(np.linspace(x_lo, x_hi, n), np.linspace(y_lo, y_hi, n))
     grid = np.column_stack([xx.ravel(), yy.ravel()])
-    out = backend.to_numpy(
-        model.predict(params, backend.asarray(grid, _param_dtype(params)), state)
-    )
+    out = backend.to_numpy(model.predict(params, backend.asarray(grid, param_dtype(params)), state))
     out = np.asarray(out, dtype=np.float64).reshape(n * n, -1)
     if out.shape[1] == 1:
         zz = _sigmoid(out[:, 0])
@@ -397,7 +390,7 @@ def plot_decision_boundary(
 
 
 def _predict_classes(model: Any, params: Any, X: np.ndarray, state: Any, binary: bool) -> Any:
-    out = model.predict(params, backend.asarray(X, _param_dtype(params)), state)
+    out = model.predict(params, backend.asarray(X, param_dtype(params)), state)
     out = np.asarray(backend.to_numpy(out), dtype=np.float64).reshape(len(X), -1)
     return (out[:, 0] > 0).astype(np.int64) if binary else np.argmax(out, axis=1)
 

@@ -27,10 +27,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import backend
+from .diagnostics import grad_norms as weight_grad_norms
 from .losses import binary_cross_entropy_with_logits, get_loss, softmax_cross_entropy
 from .model import Sequential
 from .optim import Optimizer, clip_by_global_norm, get_optimizer
-from .tree import flatten_params
+from .tree import param_dtype
 
 Array = Any
 
@@ -137,7 +138,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Loss (and accuracy for classification losses) in evaluation mode."""
     loss_fn = get_loss(loss)
-    out = model.predict(params, backend.asarray(X, _param_dtype(params)), state)
+    out = model.predict(params, backend.asarray(X, param_dtype(params)), state)
     with np.errstate(all="ignore"):
         value = float(loss_fn(out, backend.asarray(y), check=True)[0])
     result = {"loss": value}
@@ -145,20 +146,6 @@ def evaluate(
     if count is not None:
         result["accuracy"] = float(count(backend.to_numpy(out), np.asarray(y))) / len(out)
     return result
-
-
-def _param_dtype(params: Any) -> Any:
-    leaves = [a for a in flatten_params(params).values()]
-    return leaves[0].dtype if leaves else np.float32
-
-
-def weight_grad_norms(grads: Any) -> dict[str, float]:
-    """``{"0.W": ||∂L/∂W₀||, ...}``: the gradient norm of every weight matrix, input first."""
-    return {
-        k: float(np.linalg.norm(backend.to_numpy(g)))
-        for k, g in flatten_params(grads).items()
-        if k.endswith("W")
-    }
 
 
 # --- one training step -------------------------------------------------------------
@@ -442,7 +429,7 @@ def fit(
     loss_fn = get_loss(loss)
     opt = get_optimizer(optimizer, lr)  # also checks lr
 
-    dtype = _param_dtype(params)
+    dtype = param_dtype(params)
     Xb_all = backend.asarray(X, dtype)
     y_all = backend.asarray(
         np.asarray(y, dtype=dtype)

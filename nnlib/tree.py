@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 _NODES = (dict, list, tuple)
 
 
@@ -80,3 +82,9 @@ def unflatten_like(template: Any, flat: dict[str, Any], prefix: str = "") -> Any
             for i, v in enumerate(template)
         )
     return flat[prefix]
+
+
+def param_dtype(params: Any) -> Any:
+    """The dtype of a parameter nest (of its first array); float32 for an empty nest."""
+    leaves = tree_leaves(params)
+    return leaves[0].dtype if leaves else np.dtype("float32")
