@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -453,16 +450,3 @@ def test_check_labels_converts_and_validates():
 def test_bad_input_raises_value_error(call, words):
     with pytest.raises(ValueError, match=words):
         call()
-
-
-def test_module_needs_only_numpy():
-    code = (
-        "import sys, nnlib.data; "
-        "heavy = {'jax', 'matplotlib', 'ipywidgets', 'pandas'} & set(sys.modules); "
-        "assert not heavy, heavy"
-    )
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -294,16 +291,3 @@ def test_roc_auc_is_probability_positive_outranks_negative(rows):
     assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
     assert np.all(np.diff(thresholds) < 0)
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
-
-
-def test_module_needs_only_numpy():
-    code = (
-        "import sys, nnlib.metrics; "
-        "heavy = {'jax', 'matplotlib', 'ipywidgets', 'pandas'} & set(sys.modules); "
-        "assert not heavy, heavy"
-    )
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr

@@ -340,3 +340,39 @@ def test_import_nnlib_is_light_and_fast() -> None:
     assert best < IMPORT_BUDGET_S, (
         f"`import nnlib` takes {best:.3f} s (best of 5), budget {IMPORT_BUDGET_S} s"
     )
+
+
+# Library modules that must load with NumPy alone (plots and widgets need matplotlib).
+NUMPY_ONLY_MODULES = [
+    "nnlib.autodiff",
+    "nnlib.data",
+    "nnlib.diagnostics",
+    "nnlib.gradcheck",
+    "nnlib.information",
+    "nnlib.layers",
+    "nnlib.losses",
+    "nnlib.metrics",
+    "nnlib.model",
+    "nnlib.optim",
+    "nnlib.pruning",
+    "nnlib.train",
+]
+
+
+@pytest.mark.parametrize("module", NUMPY_ONLY_MODULES)
+def test_library_module_imports_no_heavy_package(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        f"heavy = [m for m in {HEAVY_MODULES!r} + ('pandas',) if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "NNLIB_BACKEND"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"`import {module}` loaded a heavy package:\n{result.stderr}"

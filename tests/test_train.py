@@ -29,8 +29,9 @@ def test_fit_learns_a_nonlinear_boundary() -> None:
 def test_same_seed_same_history_with_dropout_batchnorm_and_shuffling() -> None:
     X, y = _xor_like()
     model = mlp([2, 8, 8, 1], "relu", dropout=0.3, batchnorm=True)
-    runs = [
-        fit(
+
+    def run(seed: int, **validation: np.ndarray):
+        return fit(
             model,
             model.init(1),
             X,
@@ -40,26 +41,14 @@ def test_same_seed_same_history_with_dropout_batchnorm_and_shuffling() -> None:
             lr=0.01,
             epochs=5,
             batch_size=32,
-            seed=7,
-            X_val=X,
-            y_val=y,
+            seed=seed,
+            **validation,
         )
-        for _ in range(2)
-    ]
+
+    runs = [run(7, X_val=X, y_val=y) for _ in range(2)]
     assert runs[0].history.step_loss == runs[1].history.step_loss
     assert runs[0].history.val_loss == runs[1].history.val_loss
-    other = fit(
-        model,
-        model.init(1),
-        X,
-        y,
-        loss="bce",
-        optimizer="adam",
-        lr=0.01,
-        epochs=5,
-        batch_size=32,
-        seed=8,
-    )
+    other = run(8)
     assert other.history.step_loss != runs[0].history.step_loss
 
 
