@@ -28,6 +28,7 @@ _SUBMODULES = {
     "diagnostics",
     "exercises",
     "gradcheck",
+    "graph_drawing",
     "information",
     "init",
     "jax_backend",
@@ -47,7 +48,7 @@ _SUBMODULES = {
 # Convenient top-level names and the module each lives in.
 _NAMES = {
     "Value": "autodiff",
-    "draw_graph": "autodiff",
+    "draw_graph": "graph_drawing",
     "Dense": "layers",
     "Activation": "layers",
     "Dropout": "layers",
