@@ -3,7 +3,7 @@
 nnlib's layers, losses and optimisers are written against ``backend.xp()``, so
 after ``nnlib.set_backend("jax")`` they already run on ``jax.numpy``, one
 operation at a time. This module makes training *fast* there by compiling the
-training step of :func:`nnlib.train.make_train_step` (forward, loss, our
+training step of :func:`nnlib.step.make_train_step` (forward, loss, our
 hand-written backward pass, optional clipping and the optimiser update) with
 ``jax.jit``::
 
@@ -47,8 +47,8 @@ import numpy as np
 
 from . import backend
 from .layers import Layer
-from .optim import Optimizer, get_optimizer
-from .train import BlockResult, BlockRunner, TrainState, make_train_step, run_steps
+from .optim import Optimizer
+from .step import STEPS_PER_PYTHON_BLOCK, BlockResult, Runner, StepSpec, TrainState, run_steps
 
 try:
     import jax
@@ -161,52 +161,35 @@ def _cached(key: tuple, build: Callable[[], Callable]) -> Callable:
 # --- compiled training ---------------------------------------------------------------
 
 
-def block_runner(
-    model: Any,
-    loss_fn: Callable,
-    optimizer: str | Optimizer,
-    lr: Any,
-    *,
-    l2: float,
-    clip_norm: float | None,
-    count_correct: Callable | None,
-    keep_grads: bool,
-    steps_per_call: int,
-) -> BlockRunner:
-    """A function ``run(ts, X, y, batches) -> BlockResult`` that trains with compiled steps.
+def block_runner(spec: StepSpec) -> Runner:
+    """The JAX runner: ``run(ts, X, y, batches) -> BlockResult`` with compiled steps.
 
-    ``steps_per_call == 1``: :func:`nnlib.train.run_steps` calls a jit-compiled
-    step once per mini-batch, with the parameters packed into one vector
-    while the block runs (see :func:`_compile_step`). Otherwise one compiled
-    call runs a whole block of up to ``steps_per_call`` steps (see
-    :func:`_compile_block`).
+    ``spec.steps_per_call == 1``: :func:`nnlib.step.run_steps` calls a
+    jit-compiled step once per mini-batch, with the parameters packed into
+    one vector while the block runs (see :func:`_compile_step`). Otherwise
+    one compiled call runs a whole block of up to ``steps_per_call`` steps
+    (see :func:`_compile_block`). The step is built by
+    :meth:`~nnlib.step.StepSpec.make_step`, inside the compiled function,
+    with the learning rate and L2 strength as traced arguments.
     """
-    spec, lr_traced = _optimizer_spec(optimizer, lr)
-    use_l2 = bool(l2)
+    spec_key, lr_traced = _optimizer_spec(spec.optimizer, spec.lr)
+    use_l2 = bool(spec.l2)
+    steps_per_call, keep_grads = spec.steps_per_call, spec.keep_grads
     key = (
-        structure_key(model),
-        loss_fn,
-        spec,
-        clip_norm,
+        structure_key(spec.model),
+        spec.loss_fn,
+        spec_key,
+        spec.clip_norm,
         use_l2,
-        count_correct is not None,
         keep_grads,
         steps_per_call,
     )
     # Python floats are "weakly typed" in JAX: they take the dtype of the
     # parameters (float32 stays float32) and a new value does not recompile.
-    hyper = {"lr": float(lr) if lr_traced else 0.0, "l2": float(l2)}
+    hyper = {"lr": float(spec.lr) if lr_traced else 0.0, "l2": float(spec.l2)}
 
     def make_step(lr_value: Any, l2_value: Any) -> Callable:
-        opt = get_optimizer(optimizer, lr_value if lr_traced else lr)
-        return make_train_step(
-            model,
-            loss_fn,
-            opt,
-            l2=l2_value if use_l2 else 0.0,
-            clip_norm=clip_norm,
-            count_correct=count_correct,
-        )
+        return spec.make_step(lr_value if lr_traced else spec.lr, l2_value if use_l2 else 0.0)
 
     if steps_per_call == 1:
         step = _cached(key, lambda: _compile_step(make_step, keep_grads))
@@ -229,7 +212,7 @@ def block_runner(
                 previous_params=None if previous is None else _unravel_jit(previous, layout),
             )
 
-        return run
+        return Runner(run, STEPS_PER_PYTHON_BLOCK)
 
     block = _cached(key, lambda: _compile_block(make_step, steps_per_call, keep_grads))
 
@@ -255,7 +238,7 @@ def block_runner(
             grads if keep_grads else None,
         )
 
-    return run_block
+    return Runner(run_block, steps_per_call)
 
 
 def _as_jax(ts: TrainState) -> TrainState:

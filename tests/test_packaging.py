@@ -348,6 +348,7 @@ NUMPY_ONLY_MODULES = [
     "nnlib.data",
     "nnlib.diagnostics",
     "nnlib.gradcheck",
+    "nnlib.history",
     "nnlib.information",
     "nnlib.layers",
     "nnlib.losses",
@@ -355,6 +356,7 @@ NUMPY_ONLY_MODULES = [
     "nnlib.model",
     "nnlib.optim",
     "nnlib.pruning",
+    "nnlib.step",
     "nnlib.train",
 ]
 

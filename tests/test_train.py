@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+import subprocess
+import sys
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from nnlib import data, metrics
 from nnlib.model import mlp
-from nnlib.train import evaluate, fit
+from nnlib.train import FitOptions, evaluate, fit, fit_steps
 
 
 def _xor_like(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -166,3 +171,87 @@ def test_small_mlp_reaches_97_percent_on_held_out_digits() -> None:
     logits = model.predict(result.params, scaler.transform(split.X_test))
     accuracy = metrics.accuracy(split.y_test, logits.argmax(axis=1))
     assert accuracy >= 0.97, f"test accuracy {accuracy:.4f}"
+
+
+def _fit_steps_options(epochs: int) -> dict:
+    """200 rows in equal mini-batches of 40 and a validation set: one block per epoch."""
+    Xv, yv = _xor_like(80, seed=1)
+    return dict(loss="bce", optimizer="adam", lr=0.01, epochs=epochs, batch_size=40, seed=3,
+                X_val=Xv, y_val=yv)  # fmt: skip
+
+
+def test_fit_steps_run_to_the_end_gives_fits_result() -> None:
+    X, y = _xor_like()
+    model = mlp([2, 8, 8, 1], "relu", dropout=0.2, batchnorm=True)
+    options = _fit_steps_options(6) | {"early_stopping": 2}
+    expected = fit(model, model.init(1), X, y, **options)
+    results = list(fit_steps(model, model.init(1), X, y, **options))
+    # One result per block (here one block per epoch), then the final one.
+    assert len(results) == len(expected.history.epoch) + (not expected.history.stopped_early)
+    final = results[-1]
+    assert final.history.to_dict() == expected.history.to_dict()
+    assert final.history.message == expected.history.message
+    for got, want in zip(final.params, expected.params, strict=True):
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_stopping_fit_steps_after_k_blocks_leaves_the_run_after_k_epochs() -> None:
+    X, y = _xor_like()
+    model = mlp([2, 8, 1], "tanh")
+    run = fit_steps(model, model.init(0), X, y, **_fit_steps_options(20))
+    for k, result in enumerate(run, start=1):
+        assert result.history.epoch == list(range(k))  # a validation set: a block per epoch
+        if k == 3:
+            break
+    run.close()
+    assert next(run, None) is None  # a closed run trains no further
+    three_epochs = fit(model, model.init(0), X, y, **_fit_steps_options(3))
+    assert result.history.step_loss == three_epochs.history.step_loss
+    assert result.history.val_loss == three_epochs.history.val_loss
+    for got, want in zip(result.params, three_epochs.params, strict=True):
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_fit_steps_reports_divergence_in_its_last_result() -> None:
+    X, _ = _xor_like()
+    model = mlp([2, 8, 1], "relu")
+    results = list(fit_steps(model, model.init(0), X, 100 * X[:, :1], lr=10.0, epochs=100))
+    last = results[-1].history
+    assert last.diverged and "diverged at step" in last.message
+    assert all(not r.history.message for r in results[:-1])  # only the finished run has one
+
+
+def test_fit_steps_checks_its_arguments_when_called() -> None:
+    model = mlp([2, 4, 1], "tanh")
+    with pytest.raises(ValueError, match="epochs must be a positive"):
+        fit_steps(model, model.init(0), np.zeros((4, 2)), np.zeros(4), epochs=0)
+
+
+def test_an_unknown_keyword_names_itself_and_the_valid_ones() -> None:
+    model = mlp([2, 4, 1], "tanh")
+    with pytest.raises(TypeError, match=r"\['learning_rate'\].*'lr'"):
+        fit(model, model.init(0), np.zeros((4, 2)), np.zeros(4), learning_rate=0.1)
+
+
+def test_fits_signature_shows_every_option_with_its_default() -> None:
+    parameters = inspect.signature(fit).parameters
+    assert list(parameters)[:4] == ["model", "params", "X", "y"]
+    assert [p for p in parameters if p not in ("model", "params", "X", "y")] == [
+        f.name for f in fields(FitOptions)
+    ]
+    assert parameters["lr"].default == 0.1 and parameters["loss"].default == "mse"
+    assert parameters["epochs"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert inspect.signature(fit_steps).parameters.keys() == parameters.keys()
+
+
+def test_the_step_the_records_and_the_jax_runner_load_without_the_training_loop() -> None:
+    code = (
+        "import importlib.util, sys, nnlib.step, nnlib.history\n"
+        "if importlib.util.find_spec('jax'):\n"
+        "    import nnlib.jax_backend\n"
+        "assert 'nnlib.train' not in sys.modules, 'nnlib.train was imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
