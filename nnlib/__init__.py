@@ -37,6 +37,7 @@ _SUBMODULES = {
     "model",
     "optim",
     "plots",
+    "precision",
     "pruning",
     "surfaces",
     "train",

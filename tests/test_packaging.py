@@ -354,6 +354,7 @@ NUMPY_ONLY_MODULES = [
     "nnlib.metrics",
     "nnlib.model",
     "nnlib.optim",
+    "nnlib.precision",
     "nnlib.pruning",
     "nnlib.train",
 ]
