@@ -125,6 +125,8 @@ def format_name(dtype: Any) -> str:
     """
     if isinstance(dtype, str):
         name = dtype.lower()
+    elif dtype is None:  # np.dtype(None) would be float64
+        name = None
     else:
         try:
             name = np.dtype(dtype).name
@@ -300,13 +302,13 @@ def subnormal_fraction(values: Any, dtype: Any) -> float:
 
 
 def overflow_fraction(values: Any, dtype: Any) -> float:
-    """The share of the finite entries that become ``±inf`` in ``dtype``.
+    """The share of the non-zero finite entries that become ``±inf`` in ``dtype``.
 
     A number overflows when it is at least ``largest + ½ ulp`` (65520 in float16).
     This is what a too-large loss scale does.
     """
     exact, rounded = _cast(values, dtype)
-    return _share(np.isinf(rounded), np.isfinite(exact))
+    return _share(np.isinf(rounded), (exact != 0) & np.isfinite(exact))
 
 
 # --- rounding error of a long sum ----------------------------------------------------------
@@ -349,23 +351,25 @@ def sum_relative_error(values: Any, dtype: Any) -> float:
 # --- the precision policy: which dtype the passes run in ------------------------------------
 
 
-def compute_dtype(name: str | None) -> np.dtype | None:
+def compute_dtype(name: Any) -> np.dtype | None:
     """The dtype a forward and backward pass runs in, for the active backend.
 
-    ``name`` is one of :data:`FORMATS` (``"float16"``, ``"bfloat16"``, ...) or
-    ``None`` for no mixed precision (then everything stays in the parameters'
-    own dtype). On NumPy, bfloat16 needs ``ml_dtypes`` (``ImportError`` with
-    the install command otherwise); on JAX it is ``jnp.bfloat16`` (the same
-    type), and float64 switches on JAX's 64-bit mode.
+    ``name`` is one of :data:`FORMATS` (``"float16"``, ``"bfloat16"``, ...; a
+    dtype such as ``np.float16`` works too) or ``None`` for no mixed precision
+    (then everything stays in the parameters' own dtype). On NumPy, bfloat16
+    needs ``ml_dtypes`` (``ImportError`` with the install command otherwise);
+    on JAX it is ``jnp.bfloat16`` (the same type), and float64 switches on
+    JAX's 64-bit mode.
     """
     if name is None:
         return None
-    if not isinstance(name, str) or name.lower() not in _LAYOUTS:
+    try:
+        dt = numpy_dtype(name)
+    except ValueError as err:
         raise ValueError(
             f"Unknown compute dtype {name!r}. Expected one of {list(FORMATS)} or None "
             "(no mixed precision): e.g. compute_dtype='float16' or 'bfloat16'."
-        )
-    dt = numpy_dtype(name)
+        ) from err
     if dt == np.float64:
         backend.enable_x64()
     return dt
@@ -536,7 +540,8 @@ def loss_scale_update(state: dict[str, Array], grads_finite: Any) -> dict[str, A
     count = xp.where(finite, state["good_steps"] + 1, 0)  # an overflow ends the run
     grow = count >= state["growth_interval"]
     factor = xp.where(finite, xp.where(grow, state["growth_factor"], 1.0), state["backoff_factor"])
-    scale = xp.clip(state["scale"] * factor, state["min_scale"], MAX_SCALE)
+    with np.errstate(over="ignore"):  # 2**127 · 2 is inf in float32; the clip brings it back
+        scale = xp.clip(state["scale"] * factor, state["min_scale"], MAX_SCALE)
     return {
         **state,
         "scale": xp.asarray(scale, dtype=np.float32),
