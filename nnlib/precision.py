@@ -404,10 +404,11 @@ def check_param_dtype(param_dtype: Any, loss_scale: Any) -> None:
     """Refuse 16-bit *parameters* together with a loss scale, and say why.
 
     The master weights accumulate many small updates ``w ← w - η g``. In
-    float16 an update smaller than half the gap between neighbours of ``w``
-    (``|w| · 2^-11``) is rounded away: for ``w = 1`` every step below
-    ``4.9e-4`` is lost, so the weights stop moving long before the gradients
-    vanish. That is why the master copy stays float32 and only the passes run
+    16 bits an update smaller than half the gap between the neighbours of
+    ``w`` is rounded away, and that gap is at least ``|w| · eps / 2``
+    (float16: the neighbours of 1 are ``1 - 2^-11`` and ``1 + 2^-10``, so
+    ``1 - 1e-4`` is 1 again): the weights stop moving long before the
+    gradients vanish. That is why the master copy stays float32 and only the passes run
     in 16 bits. ``ValueError`` when ``param_dtype`` is float16 or bfloat16 and
     ``loss_scale`` is not ``None``.
     """
@@ -415,9 +416,10 @@ def check_param_dtype(param_dtype: Any, loss_scale: Any) -> None:
     if name in ("float16", "bfloat16") and loss_scale is not None:
         raise ValueError(
             f"The parameters are {name} and loss_scale={loss_scale!r} was given. Loss scaling "
-            "belongs to mixed precision, where the master weights stay float32: in 16 bits an "
-            f"update smaller than |w|·{machine_epsilon(name) / 2:.3g} is rounded away (for w = 1, "
-            "every smaller step is lost). Build the model in float32 (dtype='float32') and pass "
+            "belongs to mixed precision, where the master weights stay float32: in "
+            f"{name} an update smaller than half the gap between neighbouring numbers (at least "
+            f"|w|·{machine_epsilon(name) / 4:.2g}) is rounded away, so w = 1 minus 1e-4 stays 1 "
+            "and small steps are lost. Build the model in float32 (dtype='float32') and pass "
             f"compute_dtype={name!r} instead."
         )
 
