@@ -443,3 +443,26 @@ def test_loss_scaling_rescues_gradients_that_float16_would_flush_to_zero(backend
             r, s = np.asarray(ref[k][name]), np.asarray(scaled[k][name])
             assert s.dtype == np.float32
             assert np.max(np.abs(s - r)) <= 5e-3 * np.max(np.abs(r))  # float16 precision
+
+
+# --- the histogram against a format's limits ---------------------------------------------------
+
+
+def test_plot_gradient_magnitudes_titles_the_measured_shares() -> None:
+    plots = pytest.importorskip("nnlib.plots")
+    import matplotlib.pyplot as plt
+
+    grads = [{"W": CONSTRUCTED.reshape(3, 3)}, {}]
+    ax = plots.plot_gradient_magnitudes(grads, "float16")
+    assert ax.get_title() == "float16: 25.0% become 0, 37.5% subnormal, 12.5% inf"
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "|gradient|"
+    ax = plots.plot_gradient_magnitudes(grads, "bfloat16", scale=2.0**10)
+    assert ax.get_title().startswith("bfloat16: 0.0% become 0")
+    assert ax.get_xlabel() == "|gradient| × 2^10"
+    with pytest.raises(ValueError, match="no non-zero finite numbers"):
+        plots.plot_gradient_magnitudes(np.zeros(3))
+    with pytest.raises(ValueError, match="scale must be a positive finite number, got 0"):
+        plots.plot_gradient_magnitudes(CONSTRUCTED, scale=0)
+    with pytest.raises(ValueError, match="Unknown number format 'float8'"):
+        plots.plot_gradient_magnitudes(CONSTRUCTED, "float8")
+    plt.close("all")
