@@ -408,9 +408,9 @@ def check_param_dtype(param_dtype: Any, loss_scale: Any) -> None:
     ``w`` is rounded away, and that gap is at least ``|w| · eps / 2``
     (float16: the neighbours of 1 are ``1 - 2^-11`` and ``1 + 2^-10``, so
     ``1 - 1e-4`` is 1 again): the weights stop moving long before the
-    gradients vanish. That is why the master copy stays float32 and only the passes run
-    in 16 bits. ``ValueError`` when ``param_dtype`` is float16 or bfloat16 and
-    ``loss_scale`` is not ``None``.
+    gradients vanish. That is why the master copy stays float32 and only the
+    passes run in 16 bits. ``ValueError`` when ``param_dtype`` is float16 or
+    bfloat16 and ``loss_scale`` is not ``None``.
     """
     name = format_name(param_dtype)
     if name in ("float16", "bfloat16") and loss_scale is not None:
