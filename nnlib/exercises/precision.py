@@ -32,7 +32,9 @@ def solution_dynamic_scale(
     large: halve it, and the run of good steps starts again from 0 (the
     training step itself is skipped). After ``interval`` finite steps in a row
     the scale has been safe for a while: double it, to rescue more of the
-    small gradients, and start counting again.
+    small gradients, and start counting again. (nnlib's
+    :func:`~nnlib.precision.loss_scale_update` also keeps the scale at least
+    ``min_scale``, 1 by default; the check's runs never get that low.)
     """
     if not grads_finite:
         return scale * 0.5, 0
