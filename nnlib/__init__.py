@@ -39,6 +39,7 @@ _SUBMODULES = {
     "model",
     "optim",
     "plots",
+    "precision",
     "pruning",
     "step",
     "surfaces",

@@ -18,6 +18,7 @@ EXERCISE_MODULES = (
     "entropy",
     "gradient_descent",
     "overfitting",
+    "precision",
     "speed",
     "vanishing",
 )

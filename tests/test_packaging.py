@@ -355,6 +355,7 @@ NUMPY_ONLY_MODULES = [
     "nnlib.metrics",
     "nnlib.model",
     "nnlib.optim",
+    "nnlib.precision",
     "nnlib.pruning",
     "nnlib.step",
     "nnlib.train",
