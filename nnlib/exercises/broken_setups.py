@@ -350,7 +350,7 @@ def run_case2(
 
 
 def case3_build_model() -> Sequential:
-    """Five hidden ReLU layers of 64 units; small random starting weights, N(0, 0.01²)."""
+    """Four hidden ReLU layers of 64 units; small random starting weights, N(0, 0.01²)."""
     return mlp(
         [64, 64, 64, 64, 64, 10],
         activation="relu",

@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 
 from .. import optim
-from ..data import Standardizer, train_test_split
 from ..diagnostics import update_ratios
 from ..layers import Dense
 from ..model import mlp
@@ -460,12 +459,13 @@ def _judge_case5(run: setups.Run, fix: Callable[..., Any]) -> _Outcome:
             summary,
             f"Only {_pct(kept)} of the images still carry their own label after your shuffle.",
         )
-    test_digits = sorted(set(run.y_test.tolist()))
-    if len(test_digits) < 10:
+    unseen = sorted(set(run.y_test.tolist()) - set(run.y_train.tolist()))
+    if unseen:
         return _Outcome(
             summary,
-            f"Your test rows hold only the digits {test_digits}, and the training rows none of "
-            "them: a network cannot recognise a digit it has never seen.",
+            f"Your test rows hold the digits {sorted(set(run.y_test.tolist()))}, and the "
+            f"training rows hold no {unseen}: a network cannot recognise a digit it has never "
+            "seen.",
         )
     if s["test_accuracy"] < 0.9:
         return _Outcome(summary, _UNMET)
@@ -705,7 +705,7 @@ def _graded(case: _Case, part: str, hints: tuple[str, str]) -> str:
     if _wrong_answers[key] == 1:
         return f"Hint: {hints[0]}"
     return (
-        f"Narrower hint: {hints[1]} (Stuck? show_solution('case{case.number}') prints a "
+        f"Narrower hint: {hints[1]} (Stuck? debugging.show_solution('case{case.number}') prints a "
         "worked solution.)"
     )
 
@@ -822,19 +822,20 @@ def check_case8(diagnosis: Any, make_split: Any) -> None:
 
 
 # --- worked solutions ------------------------------------------------------------------------
-# Written with the names notebook 10 imports (np, optim, mlp, Standardizer,
-# train_test_split, setups), so that a solution pasted into the notebook runs there.
+# Written with the names notebook 10 imports (np, optim, mlp) or importing what they
+# need themselves, so that a solution pasted into the notebook runs there.
 
 
 def solution_case1():
     """Diagnosis: learning_rate_too_high.
 
-    Evidence: the loss of the first step is about ln 10, as it should be for
-    an untrained classifier, so the network starts healthy; within the first
-    epoch the loss is in the thousands and it keeps growing. One SGD step with
-    lr = 3 changes the weights by a large fraction of their own size
-    (diagnostics.update_ratios), far above the rule of thumb of about 1e-3:
-    every step overshoots the minimum it aims for and lands higher up.
+    Evidence: the loss of the very first step is that of an untrained
+    classifier (near ln 10), so the network starts healthy. Then it climbs:
+    its average over the first epoch is above 10 000, and it grows from epoch
+    to epoch. One SGD step with lr = 3 changes the weights by a large fraction
+    of their own size (diagnostics.update_ratios), far above the rule of thumb
+    of about 1e-3: every step overshoots the minimum it aims for and lands
+    higher up the other side.
 
     Fix: a learning rate thirty times smaller.
     """
@@ -844,16 +845,19 @@ def solution_case1():
 def solution_case2(X_train, X_test):
     """Diagnosis: inputs_not_scaled.
 
-    Evidence: the features range from about 0.001 (smoothness) to over 2000
-    (area). With Xavier weights of size about 0.25, Σ w_i x_i is in the
-    hundreds, so almost every tanh unit is saturated before training starts
-    (activation_stats) and the first layer's gradient is tiny
-    (run.history.grad_norms). The output layer learns the one thing it can:
-    the class frequencies, so the loss stops at the entropy of the labels.
+    Evidence: the columns' average sizes range from below 0.01 to nearly 900
+    (worst area). With Xavier weights of standard deviation about 0.2,
+    Σ w_i x_i is typically in the hundreds, so almost every tanh unit is
+    saturated before training starts (activation_stats) and passes almost no
+    gradient to the first layer (run.history.grad_norms). The output layer
+    learns the one thing it can: the class frequencies, so the loss stops at
+    the entropy of the labels.
 
     Fix: standardise every column with the mean and standard deviation of the
     training rows, and apply the same transformation to the test rows.
     """
+    from nnlib.data import Standardizer
+
     scaler = Standardizer().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test)
 
@@ -861,11 +865,13 @@ def solution_case2(X_train, X_test):
 def solution_case3():
     """Diagnosis: bad_weight_scale.
 
-    Evidence: at initialisation each layer multiplies the spread of the signal
-    by about 0.01 · √64 / √2 ≈ 0.06, so after five layers the activations are
-    about 1e-6 of the input's size (activation_stats, "std"); the output is the
-    same for every image and the loss sits at ln 10. The gradients of the lower
-    layers are tiny too (grad_norms), so nothing recovers.
+    Evidence: at initialisation each hidden layer multiplies the spread of the
+    signal by about 0.06 (weights of std 0.01 over 64 inputs, half of them
+    zeroed by ReLU: 0.01 · √64 / √2), so after four hidden layers the
+    activations are about 1e-5 of the input's size (activation_stats, "std").
+    The output is then the same for every image and the loss sits at ln 10.
+    The gradients of the lower layers are tiny too (grad_norms), so nothing
+    recovers.
 
     Fix: mlp's default initialisation for ReLU, He (std √(2 / fan_in)), which
     keeps the spread of the activations from layer to layer.
@@ -944,8 +950,11 @@ def solution_case8(X, y, seed):
     Fix: split the images first, then augment only the training part; the test
     set holds images the network has never seen in any form.
     """
+    from nnlib.data import train_test_split
+    from nnlib.exercises.broken_setups import add_noisy_copies
+
     split = train_test_split(X, y, test=0.25, seed=seed)
-    X_train, y_train = setups.add_noisy_copies(split.X_train, split.y_train, copies=4, seed=seed)
+    X_train, y_train = add_noisy_copies(split.X_train, split.y_train, copies=4, seed=seed)
     return X_train, y_train, split.X_test, split.y_test
 
 
