@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import inspect
 import io
 import json
 import math
@@ -160,10 +162,10 @@ def test_a_wrong_diagnosis_gets_a_pointer_then_a_narrower_one(number: int) -> No
     wrong = next(cause for cause in debugging.CAUSES if cause != case.cause)
     first = _check(number, wrong, _solution(number))
     assert f"Diagnosis: not yet, it is not {wrong}." in first
-    assert f"Hint: {case.diagnosis_hints[0]}" in first
+    assert f"Hint: {debugging._in_notebook(case, case.diagnosis_hints[0])}" in first
     assert "Correct!" not in first and "show_solution" not in first
     second = _check(number, wrong, _solution(number))
-    assert f"Narrower hint: {case.diagnosis_hints[1]}" in second
+    assert f"Narrower hint: {debugging._in_notebook(case, case.diagnosis_hints[1])}" in second
     assert f"debugging.show_solution('case{number}')" in second
     assert "Fix: works." in second  # the fix is judged on its own
 
@@ -172,7 +174,7 @@ def test_a_wrong_diagnosis_gets_a_pointer_then_a_narrower_one(number: int) -> No
 def test_a_typical_confusion_gets_its_own_remark(number: int) -> None:
     case = debugging._CASES[number]
     for wrong, remark in case.confusions.items():
-        assert remark in _check(number, wrong, _solution(number))
+        assert debugging._in_notebook(case, remark) in _check(number, wrong, _solution(number))
 
 
 def _sigmoid_outputs():
@@ -266,11 +268,17 @@ def test_a_typical_wrong_fix_is_rejected_with_its_hint(number: int, index: int) 
     first = _check(number, case.cause, fix)
     assert "Fix: not yet. Retrained with your" in first
     assert expected in first, first
-    assert f"Hint: {case.fix_hints[0]}" in first
+    assert f"Hint: {debugging._in_notebook(case, case.fix_hints[0])}" in first
     assert "Correct!" not in first
     second = _check(number, case.cause, fix)
     assert expected in second
-    assert f"Narrower hint: {case.fix_hints[1]}" in second
+    assert f"Narrower hint: {debugging._in_notebook(case, case.fix_hints[1])}" in second
+
+
+def test_hints_name_the_notebooks_run_of_the_case() -> None:
+    text = _check(1, "overfitting", _solution(1))
+    assert "run1.history.step_loss[:5]" in text and "run.history" not in text
+    assert "setups.run_case1" in _check(1, "learning_rate_too_high", lambda: optim.sgd(1e-5))
 
 
 def test_hints_are_graded_per_case_and_part_and_reset() -> None:
@@ -556,3 +564,13 @@ def test_the_notebook_with_the_worked_solutions_pasted_in_solves_every_case() ->
     assert sorted(verdicts) == list(CASES)
     for number, text in verdicts.items():
         assert text.rstrip().endswith(f"Correct! Case {number} is solved."), text
+    # Code copied from a case's piece finds every name it uses in the notebook.
+    for number in CASES:
+        piece = _broken_piece(number)
+        copy = dict(namespace)
+        exec(compile(inspect.getsource(piece), "<copied piece>", "exec"), copy)
+        used = set(copy[piece.__name__].__code__.co_names)
+        missing = {name for name in used - set(copy) if not hasattr(builtins, name)}
+        # attributes (np.percentile, rng.shuffle, ...) appear in co_names too: keep globals only
+        missing = {name for name in missing if name in piece.__globals__}
+        assert not missing, (number, missing)

@@ -14,6 +14,8 @@ A fix is a corrected piece: ``run_caseK(my_piece)`` retrains with it.
 :mod:`nnlib.exercises.debugging` checks the learner's diagnosis and fix and
 holds the worked solutions. The bugs are not named here on purpose.
 
+The pieces carry no type hints on purpose: the learner copies one into a
+notebook cell and edits it there (notebook 10 imports every name they use).
 The helpers :class:`Softmax`, :func:`trainable_only` and :func:`add_noisy_copies`
 are correct and tested; whether a setup uses them *appropriately* is part of
 the puzzle. Everything runs in float64 so that printed numbers are the same on
@@ -285,7 +287,7 @@ def _arrays(value: Any, names: Sequence[str], piece: str) -> list[np.ndarray]:
 # --- case 1 ------------------------------------------------------------------------------
 
 
-def case1_make_optimizer() -> Optimizer:
+def case1_make_optimizer():
     """Plain SGD, the simplest optimiser."""
     return optim.sgd(lr=3.0)
 
@@ -313,7 +315,7 @@ def run_case1(make_optimizer: Callable[[], Any] = case1_make_optimizer, seed: in
 # --- case 2 ------------------------------------------------------------------------------
 
 
-def case2_prepare_inputs(X_train: Array, X_test: Array) -> tuple[Array, Array]:
+def case2_prepare_inputs(X_train, X_test):
     """Tame outliers: clip every feature at the 99th percentile of the training rows."""
     high = np.percentile(X_train, 99, axis=0)
     return np.minimum(X_train, high), np.minimum(X_test, high)
@@ -349,7 +351,7 @@ def run_case2(
 # --- case 3 ------------------------------------------------------------------------------
 
 
-def case3_build_model() -> Sequential:
+def case3_build_model():
     """Four hidden ReLU layers of 64 units; small random starting weights, N(0, 0.01²)."""
     return mlp(
         [64, 64, 64, 64, 64, 10],
@@ -381,7 +383,7 @@ def run_case3(build_model: Callable[[], Any] = case3_build_model, seed: int = 0)
 # --- case 4 ------------------------------------------------------------------------------
 
 
-def case4_build_model() -> Sequential:
+def case4_build_model():
     """A digit classifier whose outputs are probabilities: every row sums to 1."""
     network = mlp([64, 32, 10], activation="relu", dtype="float64")
     return Sequential([*network.layers, Softmax()])
@@ -426,7 +428,7 @@ def _model(value: Any, piece: str) -> Sequential:
 # --- case 5 ------------------------------------------------------------------------------
 
 
-def case5_shuffle(X: Array, y: Array, seed: int) -> tuple[Array, Array]:
+def case5_shuffle(X, y, seed):
     """Shuffle the rows before splitting: the images arrive sorted by digit."""
     rng = np.random.default_rng(seed)
     X, y = X.copy(), y.copy()
@@ -481,7 +483,7 @@ def run_case5(shuffle: Callable[[Array, Array, int], Any] = case5_shuffle, seed:
 # --- case 6 ------------------------------------------------------------------------------
 
 
-def case6_predict_one(model: Sequential, params: Any, state: Any, x: Array) -> int:
+def case6_predict_one(model, params, state, x):
     """The digit in one image ``x`` (64 pixels), run through the model as the training step does."""
     out, _ = model.forward(params, x.reshape(1, -1), train=True, state=state)
     return int(out.argmax())
@@ -534,7 +536,7 @@ def _class_index(value: Any) -> int:
 # --- case 7 ------------------------------------------------------------------------------
 
 
-def case7_make_optimizer() -> Optimizer:
+def case7_make_optimizer():
     """Adam on the weight layers, as in our fine-tuning script (layer 0 is the input)."""
     return trainable_only(optim.adam(lr=0.01), layers=[2, 4])
 
@@ -561,7 +563,7 @@ def run_case7(make_optimizer: Callable[[], Any] = case7_make_optimizer, seed: in
 # --- case 8 ------------------------------------------------------------------------------
 
 
-def case8_make_split(X: Array, y: Array, seed: int) -> tuple[Array, Array, Array, Array]:
+def case8_make_split(X, y, seed):
     """More data from the same images: four noisy copies of each, then a 75 % / 25 % split."""
     X_all, y_all = add_noisy_copies(X, y, copies=4, seed=seed)
     split = train_test_split(X_all, y_all, test=0.25, seed=seed)

@@ -600,7 +600,7 @@ _CASE7 = _Case(
     fix_hints=(
         "After retraining, look at diagnostics.update_ratios(run.params0, run.params) of "
         "your run: every weight matrix should have moved.",
-        "print(run.model) lists the layers with their indices: which of them hold parameters?",
+        "print(run.model.summary()) lists the layers with their indices and parameter counts.",
     ),
     confusions={
         "model_too_small": (
@@ -698,15 +698,20 @@ def reset_hints() -> None:
     _wrong_answers.clear()
 
 
+def _in_notebook(case: _Case, text: str) -> str:
+    """``text`` with ``run.`` written as the notebook's name for the case's run, ``runK.``."""
+    return re.sub(r"\brun\.", f"run{case.number}.", text)
+
+
 def _graded(case: _Case, part: str, hints: tuple[str, str]) -> str:
     """The first hint on the first wrong answer of ``part``, the narrower one from then on."""
     key = (case.number, part)
     _wrong_answers[key] = _wrong_answers.get(key, 0) + 1
     if _wrong_answers[key] == 1:
-        return f"Hint: {hints[0]}"
+        return f"Hint: {_in_notebook(case, hints[0])}"
     return (
-        f"Narrower hint: {hints[1]} (Stuck? debugging.show_solution('case{case.number}') prints a "
-        "worked solution.)"
+        f"Narrower hint: {_in_notebook(case, hints[1])} (Stuck? "
+        f"debugging.show_solution('case{case.number}') prints a worked solution.)"
     )
 
 
@@ -739,7 +744,7 @@ def _diagnosis_verdict(case: _Case, diagnosis: Any) -> tuple[bool, str]:
     remark = case.confusions.get(name)
     text = f"Diagnosis: not yet, it is not {name}."
     if remark:
-        text += f" {remark}"
+        text += f" {_in_notebook(case, remark)}"
     return False, f"{text} {_graded(case, 'diagnosis', case.diagnosis_hints)}"
 
 
