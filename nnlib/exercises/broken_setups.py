@@ -18,8 +18,8 @@ The pieces carry no type hints on purpose: the learner copies one into a
 notebook cell and edits it there (notebook 10 imports every name they use).
 The helpers :class:`Softmax`, :func:`trainable_only` and :func:`add_noisy_copies`
 are correct and tested; whether a setup uses them *appropriately* is part of
-the puzzle. Everything runs in float64 so that printed numbers are the same on
-every machine, and everything random takes a seed.
+the puzzle. Everything runs in float64, so that the printed numbers do not hang
+on the last bits of float32 arithmetic, and everything random takes a seed.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Run:
     X_test: np.ndarray
     y_test: np.ndarray
     loss: str
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, Any] = field(default_factory=dict)
 
     @property
     def history(self) -> Any:
