@@ -1,0 +1,576 @@
+"""Notebook 10's debugging cases (nnlib.exercises.broken_setups) and their checks.
+
+* Every broken setup really fails to learn, and every worked solution really
+  learns, measured by the case's own criterion, for several seeds.
+* Every solution passes its check; typical wrong answers (at least two per
+  case) are rejected with the hint that belongs to them, graded: a pointer
+  first, a narrower pointer next.
+* A check never raises or hangs, whatever the learner's code does.
+* The claims of the notebook's prose and of the worked solutions' explanations
+  hold.
+* The notebook's stubs show "not done yet", and with the worked solutions
+  pasted into the stubs every check of the notebook says "Correct!".
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import inspect
+import io
+import json
+import math
+import re
+import signal
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from nnlib import diagnostics, gradcheck, optim
+from nnlib.data import Standardizer
+from nnlib.exercises import broken_setups as setups
+from nnlib.exercises import debugging
+from nnlib.layers import Activation
+from nnlib.model import Sequential, mlp
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "10_why_wont_it_learn.ipynb"
+CASES = range(1, 9)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    debugging.reset_hints()
+    yield
+    debugging.reset_hints()
+
+
+def _check(number: int, diagnosis, fix) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        getattr(debugging, f"check_case{number}")(diagnosis, fix)
+    return buffer.getvalue()
+
+
+def _broken_piece(number: int):
+    return getattr(setups, f"case{number}_{debugging._CASES[number].piece}")
+
+
+def _solution(number: int):
+    return debugging.SOLUTIONS[f"case{number}"]
+
+
+def _cause(number: int) -> str:
+    return debugging._CASES[number].cause
+
+
+# --- the setups: broken ones fail, fixed ones learn -----------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("number", CASES)
+def test_every_broken_setup_fails_its_criterion(number: int, seed: int) -> None:
+    case = debugging._CASES[number]
+    piece = _broken_piece(number)
+    run = case.run(piece, seed=seed)
+    assert case.judge(run, piece).problem is not None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("number", CASES)
+def test_every_worked_solution_meets_its_criterion(number: int, seed: int) -> None:
+    case = debugging._CASES[number]
+    run = case.run(_solution(number), seed=seed)
+    outcome = case.judge(run, _solution(number))
+    assert outcome.problem is None, outcome.summary
+
+
+def test_the_broken_setups_do_not_learn_by_the_measures_the_notebook_prints() -> None:
+    run1 = setups.run_case1()
+    assert run1.history.train_loss[0] > 1e4
+    assert np.all(np.diff(run1.history.train_loss) > 0)  # the loss grows every epoch
+    run2 = setups.run_case2()
+    assert run2.scores["test_accuracy"] == pytest.approx(run2.y_test.mean())  # always "benign"
+    run3 = setups.run_case3()
+    assert abs(run3.scores["final_loss"] - math.log(10)) < 0.01
+    assert run3.scores["test_accuracy"] <= 0.11
+    run4 = setups.run_case4()
+    assert run4.scores["final_loss"] > math.log(1 + 9 / math.e)  # the floor of softmax twice
+    run5 = setups.run_case5()
+    assert max(run5.history.val_accuracy) < 0.15  # chance level: 10 %
+    run6 = setups.run_case6()
+    assert run6.history.val_accuracy[-1] > 0.95 and run6.scores["production_accuracy"] < 0.15
+    run7 = setups.run_case7()
+    assert run7.scores["test_accuracy"] < 0.7
+    run8 = setups.run_case8()
+    assert run8.scores["test_accuracy"] > run8.scores["fresh_accuracy"] + 0.04
+
+
+def test_the_worked_solutions_learn_clearly_better_than_the_broken_setups() -> None:
+    for number in (1, 2, 3, 5, 6, 7):
+        broken = debugging._CASES[number].run(_broken_piece(number))
+        fixed = debugging._CASES[number].run(_solution(number))
+        key = "production_accuracy" if number == 6 else "test_accuracy"
+        assert fixed.scores[key] > broken.scores[key] + 0.25, number
+    fixed4 = setups.run_case4(_solution(4))
+    assert fixed4.scores["final_loss"] < 0.5 < setups.run_case4().scores["final_loss"]
+
+
+# --- the checks: solutions pass, stubs are "not done yet" -------------------------------------
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_the_worked_solution_passes_the_check(number: int) -> None:
+    text = _check(number, _cause(number), _solution(number))
+    assert text.startswith(f"Diagnosis: right, {_cause(number)}")
+    assert "Fix: works." in text
+    assert text.rstrip().endswith(f"Correct! Case {number} is solved.")
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_an_unanswered_stub_is_not_done_yet_and_states_the_criterion(number: int) -> None:
+    def stub(*args):
+        return None
+
+    text = _check(number, None, stub)
+    lines = text.strip().split("\n")
+    assert lines[0].startswith("Diagnosis: not done yet.")
+    assert lines[1].startswith("Fix: not done yet.")
+    assert debugging.CRITERIA[number] in lines[1]
+    assert "Correct!" not in text
+    assert debugging._wrong_answers == {}  # a stub is not a wrong answer
+
+
+def test_the_diagnosis_is_read_generously_but_must_be_a_listed_cause() -> None:
+    fix = _solution(1)
+    assert "Correct!" in _check(1, "Learning rate too high", fix)
+    assert "Correct!" in _check(1, " learning-rate-too-high ", fix)
+    for bad in ("lr", 3, ["learning_rate_too_high"]):
+        text = _check(1, bad, fix)
+        assert "is not one of the CAUSES" in text and "learning_rate_too_high" in text
+        assert "Correct!" not in text
+
+
+# --- graded hints ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_a_wrong_diagnosis_gets_a_pointer_then_a_narrower_one(number: int) -> None:
+    case = debugging._CASES[number]
+    wrong = next(cause for cause in debugging.CAUSES if cause != case.cause)
+    first = _check(number, wrong, _solution(number))
+    assert f"Diagnosis: not yet, it is not {wrong}." in first
+    assert f"Hint: {debugging._in_notebook(case, case.diagnosis_hints[0])}" in first
+    assert "Correct!" not in first and "show_solution" not in first
+    second = _check(number, wrong, _solution(number))
+    assert f"Narrower hint: {debugging._in_notebook(case, case.diagnosis_hints[1])}" in second
+    assert f"debugging.show_solution('case{number}')" in second
+    assert "Fix: works." in second  # the fix is judged on its own
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_a_typical_confusion_gets_its_own_remark(number: int) -> None:
+    case = debugging._CASES[number]
+    for wrong, remark in case.confusions.items():
+        assert debugging._in_notebook(case, remark) in _check(number, wrong, _solution(number))
+
+
+def _sigmoid_outputs():
+    layers = mlp([64, 32, 10], activation="relu", dtype="float64").layers
+    return Sequential([*layers, Activation("sigmoid")])
+
+
+def _no_shuffle(X, y, seed):
+    return X, y
+
+
+def _shuffle_X_only(X, y, seed):
+    return np.random.default_rng(seed).permutation(X), y
+
+
+def _own_statistics(X_train, X_test):
+    return Standardizer().fit_transform(X_train), Standardizer().fit_transform(X_test)
+
+
+def _only_train_scaled(X_train, X_test):
+    return Standardizer().fit_transform(X_train), X_test
+
+
+def _split_by_position(X, y, seed):
+    X_all, y_all = setups.add_noisy_copies(X, y, copies=4, seed=seed)
+    cut = int(0.75 * len(X_all))
+    return X_all[:cut], y_all[:cut], X_all[cut:], y_all[cut:]
+
+
+def _predict_without_running_statistics(model, params, state, x):
+    return int(model.forward(params, x.reshape(1, -1), train=False)[0].argmax())
+
+
+#: Typical wrong fixes, and a piece of the hint each one must get.
+WRONG_FIXES = {
+    1: [
+        (setups.case1_make_optimizer, "The loss still grows"),
+        (lambda: optim.sgd(lr=1e-5), "The loss hardly moved"),
+        (lambda: optim.adam(lr=3.0), "That does not meet the criterion yet"),
+    ],
+    2: [
+        (setups.case2_prepare_inputs, "answering the training set's class frequencies"),
+        (_only_train_scaled, "the test rows do not get the same transformation"),
+        (_own_statistics, "scaled with statistics of the test set"),
+        (lambda a, b: (a / a.max(), b / a.max()), "That does not meet the criterion yet"),
+    ],
+    3: [
+        (setups.case3_build_model, "The loss still sits at 2.303, ln 10"),
+        (
+            lambda: mlp([64] * 5 + [10], init="normal", init_kwargs={"std": 1.0}, dtype="float64"),
+            "It diverged; the losses of its first steps were",
+        ),
+        (lambda: mlp([64, 64, 10], dtype="float64"), "Keep the layer sizes"),
+    ],
+    4: [
+        (setups.case4_build_model, "Every output of your model lies between"),
+        (_sigmoid_outputs, "Every output of your model lies between"),
+    ],
+    5: [
+        (setups.case5_shuffle, "still carry their own label"),
+        (_shuffle_X_only, "still carry their own label"),
+        (_no_shuffle, "a network cannot recognise a digit it has never seen"),
+    ],
+    6: [
+        (setups.case6_predict_one, "gives the same answer, 8, for every image"),
+        (_predict_without_running_statistics, "Your answers differ from the validated model's"),
+    ],
+    7: [
+        (setups.case7_make_optimizer, "the weights 0.W never changed"),
+        (lambda: setups.trainable_only(optim.adam(lr=0.05), [2, 4]), "0.W never changed"),
+        (lambda: setups.trainable_only(optim.adam(lr=0.01), [0, 2]), "4.W never changed"),
+    ],
+    8: [
+        (setups.case8_make_split, "375 of your 375 test rows are made from an image"),
+        (_split_by_position, "test rows are made from an image that also has rows"),
+    ],
+}
+
+
+def test_every_case_has_at_least_two_typical_wrong_fixes() -> None:
+    assert sorted(WRONG_FIXES) == list(CASES)
+    assert all(len(fixes) >= 2 for fixes in WRONG_FIXES.values())
+
+
+@pytest.mark.parametrize(
+    ("number", "index"), [(n, i) for n, fixes in WRONG_FIXES.items() for i in range(len(fixes))]
+)
+def test_a_typical_wrong_fix_is_rejected_with_its_hint(number: int, index: int) -> None:
+    fix, expected = WRONG_FIXES[number][index]
+    case = debugging._CASES[number]
+    first = _check(number, case.cause, fix)
+    assert "Fix: not yet. Retrained with your" in first
+    assert expected in first, first
+    assert f"Hint: {debugging._in_notebook(case, case.fix_hints[0])}" in first
+    assert "Correct!" not in first
+    second = _check(number, case.cause, fix)
+    assert expected in second
+    assert f"Narrower hint: {debugging._in_notebook(case, case.fix_hints[1])}" in second
+
+
+def test_hints_name_the_notebooks_run_of_the_case() -> None:
+    text = _check(1, "overfitting", _solution(1))
+    assert "run1.history.step_loss[:5]" in text and "run.history" not in text
+    assert "setups.run_case1" in _check(1, "learning_rate_too_high", lambda: optim.sgd(1e-5))
+
+
+def test_hints_are_graded_per_case_and_part_and_reset() -> None:
+    broken = setups.case1_make_optimizer
+    assert "Hint:" in _check(1, "overfitting", broken)
+    assert "Hint:" in _check(2, "overfitting", _solution(2))  # another case starts afresh
+    assert _check(1, "overfitting", broken).count("Narrower hint:") == 2
+    debugging.reset_hints()
+    assert "Narrower hint" not in _check(1, "overfitting", broken)
+
+
+# --- the learner's code never crashes or hangs the check -------------------------------------
+
+
+def test_an_exception_in_the_fix_becomes_a_hint() -> None:
+    def broken():
+        raise ZeroDivisionError("division by zero")
+
+    text = _check(1, "learning_rate_too_high", broken)
+    assert "it raised ZeroDivisionError: division by zero." in text
+
+
+def test_an_error_while_retraining_becomes_a_hint() -> None:
+    text = _check(1, "learning_rate_too_high", lambda: "adam")
+    assert "Retraining with your make_optimizer failed: it raised ValueError" in text
+    text = _check(4, "softmax_twice", lambda: mlp([64, 32, 8], dtype="float64"))
+    assert "it raised ValueError" in text and "out of range for 8 classes" in text
+
+
+def test_a_value_instead_of_a_function_is_explained() -> None:
+    text = _check(1, "learning_rate_too_high", optim.sgd(lr=0.1))
+    assert "Pass your function make_optimizer itself (without calling it), got a Optimizer" in text
+    assert "0x" not in text
+
+
+def test_a_fix_that_runs_forever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(debugging, "TIME_LIMIT_S", 0.5)
+
+    def forever():
+        while True:
+            pass
+
+    started = time.monotonic()
+    text = _check(1, "learning_rate_too_high", forever)
+    assert time.monotonic() - started < 5
+    assert "it ran for more than 0.5 seconds and was stopped" in text
+
+
+def test_the_time_limit_escapes_a_broad_except_in_the_learners_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(debugging, "TIME_LIMIT_S", 0.5)
+
+    def stubborn():
+        while True:
+            try:
+                time.sleep(10)
+            except Exception:
+                pass
+
+    assert "was stopped" in _check(7, "frozen_layer", stubborn)
+
+
+def test_the_time_limit_puts_a_running_outer_timer_back() -> None:
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        with debugging.time_limit(5.0):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25.0 < left <= 30.0
+        with debugging.time_limit(60.0):  # the outer timer fires first: no new one is set
+            assert 25.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert fired == []
+
+
+# --- worked solutions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_show_solution_prints_the_diagnosis_and_the_fix_under_the_stubs_name(
+    number: int, capsys: pytest.CaptureFixture
+) -> None:
+    debugging.show_solution(f"case{number}")
+    text = capsys.readouterr().out
+    piece = debugging._CASES[number].piece
+    assert text.startswith(f'diagnosis = "{_cause(number)}"\n')
+    assert re.search(rf"^def {piece}\(", text, flags=re.M)
+    assert debugging.solution_source(number) == text.rstrip("\n") + "\n" or text.startswith(
+        debugging.solution_source(number)
+    )
+
+
+def test_show_solution_rejects_an_unknown_name() -> None:
+    with pytest.raises(ValueError, match="Valid names are"):
+        debugging.show_solution("case9")
+
+
+# --- the helpers the setups use ------------------------------------------------------------
+
+
+def test_the_softmax_layer_passes_a_gradient_check() -> None:
+    x = np.random.default_rng(0).normal(size=(5, 4))
+    assert gradcheck.check_layer(setups.Softmax(), x).passed()
+    y, _ = setups.Softmax().forward({}, x)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0)
+
+
+def test_trainable_only_leaves_the_other_layers_exactly_as_they_are() -> None:
+    model = mlp([3, 4, 2], dtype="float64")
+    params = model.init(0)
+    grads = [{k: np.ones_like(v) for k, v in p.items()} for p in params]
+    for base in (optim.sgd(0.1), optim.momentum(0.1), optim.adam(0.1)):
+        frozen = setups.trainable_only(base, [2])
+        new, _ = frozen.update(params, grads, frozen.init(params))
+        np.testing.assert_array_equal(new[0]["W"], params[0]["W"])
+        assert not np.allclose(new[2]["W"], params[2]["W"])
+
+
+def test_noisy_copies_stay_in_range_follow_the_originals_and_are_seeded() -> None:
+    X, y = setups.collected_digits()[:2]
+    X_all, y_all = setups.add_noisy_copies(X, y, copies=4, seed=3)
+    assert X_all.shape == (5 * len(X), 64) and X_all.min() >= 0 and X_all.max() <= 16
+    np.testing.assert_array_equal(X_all[: len(X)], X)
+    np.testing.assert_array_equal(y_all, np.tile(y, 5))
+    np.testing.assert_array_equal(X_all, setups.add_noisy_copies(X, y, copies=4, seed=3)[0])
+    np.testing.assert_array_equal(setups.origins(X_all, X), np.tile(np.arange(len(X)), 5))
+
+
+def test_a_piece_that_returns_the_wrong_thing_gets_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="prepare_inputs must return 2 arrays"):
+        setups.run_case2(lambda a, b: a)
+    with pytest.raises(ValueError, match="must keep the shape"):
+        setups.run_case2(lambda a, b: (a[:, :3], b[:, :3]))
+    with pytest.raises(ValueError, match="build_model must return a model"):
+        setups.run_case3(lambda: None)
+    with pytest.raises(ValueError, match="predict_one must return one class index"):
+        setups.run_case6(lambda m, p, s, x: "eight")
+
+
+def test_show_case_prints_the_setup_and_its_piece(capsys: pytest.CaptureFixture) -> None:
+    setups.show_case(7)
+    text = capsys.readouterr().out
+    assert text.startswith("run_case7: Spirals")
+    assert "def case7_make_optimizer()" in text
+    with pytest.raises(ValueError, match="cases 1 to 8"):
+        setups.show_case(9)
+
+
+# --- what the notebook and the explanations say ---------------------------------------------
+
+
+def test_the_causes_outnumber_the_cases_and_each_case_has_its_own() -> None:
+    causes = [debugging._CASES[n].cause for n in CASES]
+    assert len(set(causes)) == len(causes) == 8
+    assert set(causes) < set(debugging.CAUSES)
+    assert len(debugging.CAUSES) > len(causes)
+
+
+def test_what_the_worked_solutions_explain() -> None:
+    # case 1: a healthy start, then every step overshoots
+    run = setups.run_case1()
+    assert abs(run.history.step_loss[0] - math.log(10)) < 1.0
+    assert run.history.train_loss[0] > 1e4
+    loss, grads, _, _ = run.model.loss_and_grads(
+        run.params0, run.X_train, run.y_train, "cross_entropy"
+    )
+    opt = setups.case1_make_optimizer()
+    after, _ = opt.update(run.params0, grads, opt.init(run.params0))
+    assert min(diagnostics.update_ratios(run.params0, after).values()) > 0.1
+    # case 2: column sizes, saturated tanh units, the loss stops at the label entropy
+    run = setups.run_case2()
+    means = setups.tumour_split()[0].mean(axis=0)
+    assert means.min() < 0.01 and 800 < means.max() < 900
+    assert 0.15 < run.params0[0]["W"].std() < 0.25
+    assert np.median(np.abs(setups.tumour_split()[0] @ run.params0[0]["W"])) > 100
+    (hidden,) = diagnostics.activation_stats(run.model, run.params0, run.X_train)
+    assert hidden["saturated"] > 0.95
+    p = run.y_train.mean()
+    assert abs(run.scores["final_loss"] + p * np.log(p) + (1 - p) * np.log(1 - p)) < 0.02
+    # case 3: the spread shrinks by about 0.06 per hidden layer, to about 1e-5
+    run = setups.run_case3()
+    stds = [s["std"] for s in diagnostics.activation_stats(run.model, run.params0, run.X_train)]
+    assert len(stds) == 4
+    factors = np.array(stds[1:]) / np.array(stds[:-1])
+    assert np.all((0.04 < factors) & (factors < 0.08))
+    assert 1e-6 < stds[-1] / run.X_train.std() < 1e-4
+    # case 4: rows sum to 1, the loss cannot go below ln(1 + 9/e)
+    run = setups.run_case4()
+    out = run.model.predict(run.params, run.X_test)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+    assert run.scores["final_loss"] > math.log(1 + 9 / math.e) == pytest.approx(1.4612, abs=1e-4)
+    # case 5: the loss falls a little, the test accuracy stays at chance
+    run = setups.run_case5()
+    assert run.history.train_loss[-1] < run.history.train_loss[0]
+    assert run.history.train_loss[-1] > 1.5  # "even the training loss stays high"
+    assert run.scores["test_accuracy"] < 0.15
+    # case 6: one answer for every image
+    run = setups.run_case6()
+    assert len(set(run.scores["answers"].tolist())) == 1
+    # case 7: the first Dense layer gets gradient but never moves
+    run = setups.run_case7()
+    ratios = diagnostics.update_ratios(run.params0, run.params)
+    assert ratios["0.W"] == 0 and run.history.grad_norms[-1]["0.W"] > 0
+    assert ratios["2.W"] > 0 and ratios["4.W"] > 0
+    assert [type(layer).__name__ for layer in run.model.layers] == [
+        "Dense",
+        "Activation",
+        "Dense",
+        "Activation",
+        "Dense",
+    ]
+    # case 8: better on the test set than on fresh images; every test row is shared
+    run = setups.run_case8()
+    X = setups.collected_digits()[0]
+    split = setups.case8_make_split(X, setups.collected_digits()[1], 0)
+    assert debugging._shared_images(split[0], split[2], X) == len(split[2])
+    assert run.scores["test_accuracy"] > run.scores["fresh_accuracy"]
+
+
+def test_the_confusion_remarks_are_true() -> None:
+    # case 2: after the first epochs the loss settles and stays (within mini-batch noise)
+    losses = setups.run_case2().history.train_loss
+    assert np.ptp(losses[10:]) < 0.02 and max(losses[10:]) < losses[0]
+    # case 3: the loss does not move
+    losses = setups.run_case3().history.train_loss
+    assert np.ptp(losses) < 0.01
+    # case 4: SGD with lr 0.1 trains case 1's network (the fixed case 4) to a low loss
+    assert setups.run_case1(lambda: optim.sgd(lr=0.1)).scores["final_loss"] < 0.5
+    # case 6: validation used the images that production got wrong
+    run = setups.run_case6()
+    assert len(run.scores["answers"]) == len(run.X_test) == 450
+
+
+# --- the notebook ----------------------------------------------------------------------------
+
+_CHECK_CALL = re.compile(r"^debugging\.check_case(\d)\((\w+), (\w+)\)$", flags=re.M)
+
+
+def _code_cells() -> list[dict]:
+    notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+def _source(cell: dict) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def test_the_stored_notebook_shows_every_stub_not_done_yet() -> None:
+    checks = [cell for cell in _code_cells() if _CHECK_CALL.search(_source(cell))]
+    assert [int(_CHECK_CALL.search(_source(c)).group(1)) for c in checks] == list(CASES)
+    for cell in checks:
+        assert "return None  # your code here" in _source(cell)
+        text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+        assert text.startswith("Diagnosis: not done yet.")
+        assert "\nFix: not done yet." in text
+
+
+@pytest.mark.slow
+def test_the_notebook_with_the_worked_solutions_pasted_in_solves_every_case() -> None:
+    """Run every code cell of the notebook, each stub replaced by its worked solution."""
+    namespace: dict = {"__name__": "__main__"}
+    verdicts = {}
+    try:
+        for cell in _code_cells():
+            source = _source(cell)
+            call = _CHECK_CALL.search(source)
+            if call:
+                number = int(call.group(1))
+                assert call.group(3) == debugging._CASES[number].piece
+                source = f"{debugging.solution_source(number)}\n\n{call.group(0)}\n"
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+            if call:
+                verdicts[number] = output.getvalue()
+    finally:
+        plt.close("all")
+    assert sorted(verdicts) == list(CASES)
+    for number, text in verdicts.items():
+        assert text.rstrip().endswith(f"Correct! Case {number} is solved."), text
+    # Code copied from a case's piece finds every name it uses in the notebook.
+    for number in CASES:
+        piece = _broken_piece(number)
+        copy = dict(namespace)
+        exec(compile(inspect.getsource(piece), "<copied piece>", "exec"), copy)
+        used = set(copy[piece.__name__].__code__.co_names)
+        missing = {name for name in used - set(copy) if not hasattr(builtins, name)}
+        # attributes (np.percentile, rng.shuffle, ...) appear in co_names too: keep globals only
+        missing = {name for name in missing if name in piece.__globals__}
+        assert not missing, (number, missing)
