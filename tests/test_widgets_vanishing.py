@@ -173,7 +173,10 @@ def test_diagnosis_follows_the_ordered_rule():
     assert grew.diagnosis.verdict == "loss grew" and "0.7 → 1.04" in describe_result(grew)
     exploding = _result([2.0, 1.9], norms=(50.0, 1.0))
     assert exploding.diagnosis.verdict == "exploding"
-    assert "loss fell 2 → 1.9 in 2 steps but not below chance" in describe_result(exploding)
+    assert (
+        "loss fell 2 → 1.9 in 2 steps but not below 0.679 (2 % under chance, ln 2)"
+        in describe_result(exploding)
+    )
     huge = _result([2.0, 2.0], norms=(1e5, 1e5), activation="relu")
     assert huge.diagnosis.verdict == "exploding"
     saturated = _result([0.7, 0.7], norms=(1.0, 1.0), saturation=(0.8, 0.6))

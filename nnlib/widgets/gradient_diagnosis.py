@@ -192,7 +192,11 @@ def _change(d: Diagnosis) -> str:
 def _not_learned(d: Diagnosis) -> str:
     """The loss of a run that did not get below chance: flat, or fell but not enough."""
     if d.loss_trend == "fell":
-        return f"loss fell {_change(d)} but not below chance (ln 2 = {CHANCE_LOSS:.3g})"
+        limit = (1 - LOSS_CHANGE) * CHANCE_LOSS
+        return (
+            f"loss fell {_change(d)} but not below {limit:.3g} "
+            f"({LOSS_CHANGE:.0%} under chance, ln 2)"
+        )
     return f"loss flat: {_change(d)}"
 
 
