@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 
-import ipywidgets as widgets
 import numpy as np
 import pytest
 
 from nnlib.exercises import vanishing as ex
 from nnlib.train import History
-from nnlib.widgets.vanishing import (
+from nnlib.widgets.gradient_diagnosis import VERDICTS, diagnose
+from nnlib.widgets.gradient_flow import (
     HISTOGRAM_RANGES,
     INITIALIZATIONS,
-    VanishingGradientsWidget,
     VanishingResult,
     activation_histograms,
     build_network,
@@ -21,6 +20,7 @@ from nnlib.widgets.vanishing import (
     make_vanishing_data,
     run_experiment,
 )
+from nnlib.widgets.vanishing import VanishingGradientsWidget
 
 # --- pure functions ---------------------------------------------------------------------
 
@@ -104,14 +104,14 @@ def test_deep_sigmoid_network_has_vanishing_gradients_and_learns_nothing():
     # each sigmoid layer divides the gradient by about 4: nine hidden layers ≈ 4^-9
     hidden_ratio = norms[0] / norms[-2]
     assert 0.25**9 / 10 < hidden_ratio < 0.25**9 * 10
-    assert r.ratio < 1e-4 and "vanishing" in r.problems
-    assert r.outcome == "stuck"
+    assert r.ratio < 1e-4 and r.diagnosis.verdict == "vanishing"
+    assert r.outcome == "flat"
     assert len(r.activations) == 10 and all(a.shape == (256, 32) for a in r.activations)
 
 
 def test_relu_with_he_is_healthy_and_learns():
     r = run_experiment(depth=10, activation="relu", init="he", learning_rate=0.1, steps=60)
-    assert r.problems == []
+    assert r.diagnosis.verdict == "learning"
     assert 0.1 < r.ratio < 10
     assert r.outcome == "learned"
     assert r.history.step_loss[-1] < 0.7 * r.history.step_loss[0]
@@ -120,16 +120,19 @@ def test_relu_with_he_is_healthy_and_learns():
 def test_large_weights_saturate_tanh_and_explode_the_gradient():
     r = run_experiment(depth=10, activation="tanh", init="normal(1.0)", steps=5)
     assert r.ratio > 10  # the gradient grows on its way to the input
-    assert "exploding" in r.problems and "saturated" in r.problems
     assert r.mean_saturation > 0.3
+    # one verdict: the loss has not got below chance, and the first reason in the rule holds
+    assert r.outcome in ("fell", "flat") and r.diagnosis.verdict == "exploding"
 
 
 def test_batchnorm_and_residual_rescue_the_deep_sigmoid_gradient():
     plain = run_experiment(depth=10, activation="sigmoid", steps=1)
     bn = run_experiment(depth=10, activation="sigmoid", batchnorm=True, steps=1)
     res = run_experiment(depth=10, activation="sigmoid", residual=True, steps=1)
-    assert bn.ratio > 1e3 * plain.ratio and "vanishing" not in bn.problems
-    assert res.ratio > 1e3 * plain.ratio and "vanishing" not in res.problems
+    assert bn.ratio > 1e3 * plain.ratio and bn.ratio > 1e-2
+    assert res.ratio > 1e3 * plain.ratio and res.ratio > 1e-2
+    trained = run_experiment(depth=10, activation="sigmoid", batchnorm=True)
+    assert trained.diagnosis.verdict == "learning"  # the recommended fix learns
 
 
 def test_run_experiment_is_reproducible_and_checks_the_learning_rate():
@@ -160,27 +163,48 @@ def _result(losses, diverged_at=None, norms=(1e-8, 1.0), saturation=(0.0,), acti
     )
 
 
-def test_problems_outcome_and_status_line():
+def test_diagnosis_follows_the_ordered_rule():
     vanishing = _result([0.7, 0.69])
-    assert vanishing.problems == ["vanishing"] and vanishing.outcome == "stuck"
+    assert vanishing.diagnosis.verdict == "vanishing" and vanishing.outcome == "flat"
     text = describe_result(vanishing)
-    assert "vanishing" in text and "1e-08 × the last layer's" in text and "loss stuck" in text
-    exploding = _result([2.0, 5.0], norms=(50.0, 1.0))
-    assert exploding.problems == ["exploding"] and exploding.outcome == "grew"
-    assert "exploding" in describe_result(exploding) and "loss grew" in describe_result(exploding)
-    huge = _result([2.0, 1.0], norms=(1e5, 1e5), activation="relu")
-    assert huge.problems == ["exploding"]
-    saturated = _result([0.7, 0.2], norms=(1.0, 1.0), saturation=(0.8, 0.6))
-    assert saturated.problems == ["saturated"] and saturated.outcome == "learned"
+    assert text.startswith("<b>vanishing</b>") and "1e-08 × the last layer's" in text
+    assert "loss flat: 0.7 → 0.69 in 2 steps" in text
+    grew = _result([0.7, 1.04], norms=(50.0, 1.0))  # exploding gradient, but the loss grew first
+    assert grew.diagnosis.verdict == "loss grew" and "0.7 → 1.04" in describe_result(grew)
+    exploding = _result([2.0, 1.9], norms=(50.0, 1.0))
+    assert exploding.diagnosis.verdict == "exploding"
+    assert (
+        "loss fell 2 → 1.9 in 2 steps but not below 0.679 (2% under chance, ln 2)"
+        in describe_result(exploding)
+    )
+    huge = _result([2.0, 2.0], norms=(1e5, 1e5), activation="relu")
+    assert huge.diagnosis.verdict == "exploding"
+    saturated = _result([0.7, 0.7], norms=(1.0, 1.0), saturation=(0.8, 0.6))
+    assert saturated.diagnosis.verdict == "saturated"
     assert "70% of the tanh values" in describe_result(saturated)
+    learned = _result([0.7, 0.2], norms=(1.0, 1.0), saturation=(0.8, 0.6))
+    assert learned.diagnosis.verdict == "learning" and learned.outcome == "learned"
     diverged = _result([0.7], diverged_at=1, norms=(1.0, 1.0))
-    assert diverged.problems == ["diverged"] and diverged.outcome == "diverged"
-    assert "diverged at step 1" in describe_result(diverged)
+    assert diverged.diagnosis.verdict == "diverged" and diverged.outcome == "diverged"
+    assert describe_result(diverged).startswith("<b>diverged at step 1</b>")
     tiny = _result([0.7, 0.7], norms=(1e-9, 1e-9))
-    assert tiny.problems == ["vanishing"]
+    assert tiny.diagnosis.verdict == "vanishing"
     assert "every gradient norm is at most 1e-09" in describe_result(tiny)
-    healthy = _result([0.7, 0.1], norms=(0.5, 1.0))
-    assert healthy.problems == [] and "healthy" in describe_result(healthy)
+    slow = _result([0.7, 0.7], norms=(0.5, 1.0))
+    assert slow.diagnosis.verdict == "slow" and "raise the learning rate" in describe_result(slow)
+    # a falling loss below chance is learning whatever the gradients say
+    assert _result([0.7, 0.3], norms=(1e-9, 1e-9)).diagnosis.verdict == "learning"
+    assert _result([0.7, 0.3], norms=(np.nan, 1.0)).diagnosis.verdict == "learning"
+    assert _result([0.7, 0.7], norms=(np.inf, 1.0)).diagnosis.verdict == "exploding"
+
+
+def test_diagnose_rejects_bad_input():
+    with pytest.raises(ValueError, match="grad_norms is empty"):
+        diagnose([], [0.7])
+    with pytest.raises(ValueError, match="diverged_at_step"):
+        diagnose([1.0], [0.7], diverged_at_step=-1)
+    with pytest.raises(ValueError, match="losses must be the finite losses"):
+        diagnose([1.0], [0.7, float("nan")])
 
 
 # --- the widget ---------------------------------------------------------------------------
@@ -218,6 +242,8 @@ def test_default_widget_shows_vanishing_gradients():
 
 
 def test_controls_are_labelled_for_learners_and_the_browser_test():
+    import ipywidgets as widgets
+
     c = VanishingGradientsWidget().controls
     assert isinstance(c["depth"], widgets.IntSlider) and "depth" in c["depth"].description
     assert (c["depth"].min, c["depth"].max) == (2, 20)
@@ -263,21 +289,19 @@ def test_histogram_axis_follows_the_activation():
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({"depth": 20}, ("vanishing",)),
-        ({"depth": 20, "activation": "tanh", "init": "normal(1.0)"}, ("saturated",)),
-        ({"depth": 20, "activation": "tanh", "init": "normal(1.0)"}, ("exploding",)),
-        ({"depth": 20, "activation": "relu", "init": "normal(1.0)"}, ("diverged at step",)),
-        (
-            {"depth": 20, "activation": "relu", "learning_rate": 10.0},
-            ("diverged at step", "loss grew"),
-        ),
-        ({"depth": 20, "init": "normal(0.01)", "learning_rate": 10.0}, ("vanishing",)),
+        ({"depth": 20}, "<b>vanishing</b>"),
+        ({"depth": 20, "activation": "tanh", "init": "normal(1.0)"}, "<b>exploding</b>"),
+        ({"depth": 20, "activation": "relu", "init": "normal(1.0)"}, "<b>diverged at step 1</b>"),
+        ({"depth": 20, "activation": "relu", "learning_rate": 10.0}, "<b>loss grew</b>"),
+        ({"depth": 20, "init": "normal(0.01)", "learning_rate": 10.0}, "<b>loss grew</b>"),
         (
             {"depth": 20, "batchnorm": True, "residual": True, "learning_rate": 10.0},
-            ("diverged at step", "loss grew", "loss stuck", "loss "),
+            "<b>loss grew</b>",
         ),
-        ({"depth": 2, "activation": "relu", "init": "normal(0.01)"}, ("loss ",)),
-        ({"depth": 20, "activation": "relu", "init": "normal(0.01)"}, ("every gradient norm",)),
+        ({"depth": 2, "activation": "relu", "init": "normal(0.01)"}, "<b>slow</b>"),
+        ({"depth": 20, "activation": "relu", "init": "normal(0.01)"}, "every gradient norm"),
+        ({"depth": 10, "batchnorm": True}, "<b>learning</b>"),
+        ({"depth": 10, "residual": True, "init": "normal(1.0)"}, "<b>saturated</b>"),
     ],
 )
 def test_extreme_settings_never_raise_and_say_what_happened(settings, expected):
@@ -285,13 +309,16 @@ def test_extreme_settings_never_raise_and_say_what_happened(settings, expected):
     for name, value in settings.items():
         w.controls[name].value = value
         assert w.error is None, (settings, w.error)
-    assert any(text in w.status.value for text in expected), w.status.value
+    assert expected in w.status.value, w.status.value
     if w.result.history.diverged:
         k = w.result.history.diverged_at_step
         assert w.ax_loss.get_title() == f"diverged at step {k}"
         assert w.diverged_marker.get_visible()
+        # the NaN/inf loss at step k is marked, not silently left out
+        assert list(w.loss_nan_mark.get_xdata()) == [k] and "NaN" in w.loss_nan_note.get_text()
     else:
         assert not w.diverged_marker.get_visible()
+        assert len(w.loss_nan_mark.get_xdata()) == 0
     lo, hi = w.ax_grads.get_ylim()
     assert np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi
     w.fig.canvas.draw()  # rendering the extreme state must work too
@@ -351,3 +378,119 @@ def test_show_solution_prints_source_and_rejects_unknown_names(capsys):
         assert f"def solution_{name}(" in capsys.readouterr().out
     with pytest.raises(ValueError, match="he_std"):
         ex.show_solution("xavier_std")
+
+
+def test_nan_gradient_norms_after_divergence_are_marked_not_dropped():
+    w = VanishingGradientsWidget()
+    w.controls["depth"].value = 4
+    w.controls["activation"].value = "relu"
+    w.controls["init"].value = "normal(1.0)"
+    w.controls["learning_rate"].value = 10.0
+    r = w.result
+    assert r.history.diverged, r.history.message
+    names = list(r.init_grad_norms)
+    trained = np.array([r.final_grad_norms.get(n, np.nan) for n in names], dtype=float)
+    bad = np.flatnonzero(~np.isfinite(trained))
+    np.testing.assert_array_equal(np.asarray(w.nan_marks.get_xdata()), bad)
+    if bad.size:
+        assert "×" in w.nan_note.get_text()
+    # a hand-made result whose trained norms are NaN: every one gets a ×
+    fake = _result([0.7, 0.6], diverged_at=2, norms=(1.0, 2.0, 3.0))
+    fake.final_grad_norms = {"0.W": np.nan, "1.W": 1.0, "2.W": np.inf}
+    fake.activations = [np.zeros((2, 2))] * 2
+    w.redraw(fake)
+    assert list(w.nan_marks.get_xdata()) == [0, 2]
+    assert w.nan_note.get_text() == "× 2 trained norms NaN/inf"
+    w.fig.canvas.draw()
+
+
+# --- the whole control grid: one verdict, and it agrees with the numbers --------------------
+
+
+def _widget_grid():
+    """Every value of every control the widget offers (read from the controls themselves)."""
+    c = VanishingGradientsWidget().controls
+    depths = list(range(c["depth"].min, c["depth"].max + 1, c["depth"].step))
+    lr = c["learning_rate"]
+    n_rates = round((lr.max - lr.min) / lr.step) + 1
+    rates = [float(10 ** (lr.min + i * lr.step)) for i in range(n_rates)]
+    return {
+        "depth": depths,
+        "activation": list(c["activation"].options),
+        "init": list(c["init"].options),
+        "batchnorm": [False, True],
+        "residual": [False, True],
+        "learning_rate": rates,
+    }
+
+
+def _assert_verdict_agrees_with_numbers(r: VanishingResult) -> None:
+    d = r.diagnosis
+    status = describe_result(r)
+    assert d.verdict in VERDICTS
+    assert status.count("<b>") == 1 and status.startswith("<b>"), status
+    # no second verdict word in the line
+    others = [v for v in VERDICTS if v != d.verdict and f"<b>{v}" in status]
+    assert not others, status
+    losses, history = r.history.step_loss, r.history
+    if history.diverged:
+        assert d.verdict == "diverged"
+        assert f"diverged at step {history.diverged_at_step}" in status
+        return
+    assert d.verdict != "diverged" and "diverged" not in status
+    first, last = losses[0], losses[-1]
+    assert f"{first:.3g} → {last:.3g}" in status  # the numbers the verdict follows from
+    if last > 1.02 * first:
+        assert d.verdict == "loss grew"
+    elif last < 0.98 * min(first, math.log(2)):
+        assert d.verdict == "learning"
+    else:  # not learned: a reason from the gradients, and never "flat" for a falling loss
+        assert d.verdict in ("vanishing", "exploding", "saturated", "slow")
+        assert ("loss flat" in status) == (last >= 0.98 * first), status
+        norms = np.array(list(r.init_grad_norms.values()))
+        ratio = norms[0] / norms[-1]
+        vanished = ratio < 1e-2 or norms.max() < 1e-5
+        exploded = ratio > 10 or norms.max() > 1e3
+        if d.verdict == "vanishing":
+            assert vanished or np.isnan(ratio)
+        elif d.verdict == "exploding":
+            assert not np.all(np.isfinite(norms)) or (exploded and not vanished)
+        elif d.verdict == "saturated":
+            assert not (vanished or exploded) and r.mean_saturation > 0.3
+            assert r.activation != "relu"
+        else:
+            assert not (vanished or exploded) and 1e-2 <= ratio <= 10
+
+
+def _sweep(grid, steps, n_samples):
+    import itertools
+
+    names = list(grid)
+    count = 0
+    with np.errstate(all="ignore"):
+        for values in itertools.product(*grid.values()):
+            settings = dict(zip(names, values, strict=True))
+            r = run_experiment(**settings, steps=steps, n_samples=n_samples)
+            _assert_verdict_agrees_with_numbers(r)
+            count += 1
+    return count
+
+
+def test_verdict_is_single_and_follows_the_numbers_on_a_representative_grid():
+    """Every activation, init, batch norm and residual choice; the ends and middle of the
+    depth and learning-rate sliders; the widget's real sizes (60 steps, 256 points)."""
+    grid = _widget_grid()
+    grid["depth"] = [grid["depth"][0], 10, grid["depth"][-1]]
+    rates = grid["learning_rate"]
+    grid["learning_rate"] = [rates[0], 0.3, rates[-1]]
+    assert _sweep(grid, steps=60, n_samples=256) == 3 * 3 * 4 * 2 * 2 * 3
+
+
+@pytest.mark.exhaustive
+@pytest.mark.timeout(1800)
+def test_verdict_is_single_and_follows_the_numbers_on_the_whole_control_grid():
+    """Every value of every control (19 depths × 3 × 4 × 2 × 2 × 41 learning rates), with
+    short runs (8 steps on 64 points): 37 392 runs, several minutes on a 2-core machine."""
+    grid = _widget_grid()
+    assert len(grid["depth"]) == 19 and len(grid["learning_rate"]) == 41
+    assert _sweep(grid, steps=8, n_samples=64) == 19 * 3 * 4 * 2 * 2 * 41

@@ -19,6 +19,10 @@ widget from Python and read the data of its artists::
     w = GradientDescentWidget()
     w.controls["learning_rate"].value = 0.5     # same as moving the slider
     w.result                                    # what compute() returned
+
+The drawing pieces several widgets share live here too: :func:`freeze_layout`,
+:func:`set_log_ticks`, :func:`log_drawable` (NaN-safe values for a log axis)
+and the slider declarations that repeat (:func:`learning_rate_slider`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: Lowest value drawn on a log-scale axis (a value of exactly 0 sits here).
+LOG_FLOOR = 1e-30
+#: Where an infinite value is drawn on a log-scale axis (a bar off the top).
+LOG_CEILING = 1e30
 
 
 def _import_ipympl_keeping_backend() -> bool:
@@ -124,6 +134,42 @@ def learning_rate_slider(
         readout_format=".3g",
         **kwargs,
     )
+
+
+def freeze_layout(fig: Any) -> None:
+    """Lay ``fig`` out once (constrained layout), then keep it: re-laying out every draw is slow."""
+    fig.set_layout_engine("constrained")
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
+
+
+def set_log_ticks(ax: Any, low: float, high: float) -> None:
+    """Readable ticks on a log-scale y axis spanning ``[low, high]``.
+
+    Up to four decades: plain numbers at 1, 2 and 5 times each power of ten
+    (0.2, 0.5, 1, 2); wider ranges: powers of ten written as ``10ⁿ``.
+    """
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator
+
+    if high / low < 1e4:
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=12))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    else:
+        ax.yaxis.set_major_locator(LogLocator(numticks=7))
+        ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+
+
+def log_drawable(values: Any) -> np.ndarray:
+    """Values for a log axis: NaN stays NaN, the rest is at least :data:`LOG_FLOOR`.
+
+    Infinite values are capped at :data:`LOG_CEILING` so they show as a bar
+    off the top. Matplotlib leaves NaN out of a line or a scatter without a
+    word, so a caller that may have NaN must mark those places itself (the
+    vanishing-gradients widget draws a red × at the top of the axis).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    capped = np.where(np.isinf(values), LOG_CEILING, values)
+    return np.where(np.isnan(capped), np.nan, np.maximum(capped, LOG_FLOOR))
 
 
 class LiveWidget:

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import information, plots
 from ..losses import softmax_cross_entropy
-from .base import LiveWidget, live_figure
+from .base import LiveWidget, freeze_layout, live_figure
 
 #: The logit sliders' range.
 LOGIT_RANGE = (-20.0, 20.0)
@@ -256,10 +256,8 @@ class EntropyWidget(LiveWidget):
         self._layout_done = False
 
     def _freeze_layout(self) -> None:
-        """Lay the figure out once, then keep it: a constrained layout on every draw is slow."""
-        self.fig.set_layout_engine("constrained")
-        self.fig.get_layout_engine().execute(self.fig)
-        self.fig.set_layout_engine("none")
+        """Lay the figure out once, then keep it (:func:`~nnlib.widgets.base.freeze_layout`)."""
+        freeze_layout(self.fig)
         self._layout_done = True
 
     def redraw(self, result: EntropyResult) -> None:

@@ -23,7 +23,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 from .. import plots
 from ..optim import OPTIMIZERS, get_optimizer
 from ..surfaces import SURFACES, Descent, Surface, descend, get_surface
-from .base import LiveWidget, learning_rate_slider, live_figure
+from .base import LiveWidget, freeze_layout, learning_rate_slider, live_figure
 
 #: Loss below which a run counts as having reached the minimum (both surfaces have minimum 0).
 TOLERANCE = 1e-6
@@ -139,10 +139,8 @@ class GradientDescentWidget(LiveWidget):
         self._surface_drawn = surface
 
     def _freeze_layout(self) -> None:
-        """Lay the figure out once, then keep it: a constrained layout on every draw is slow."""
-        self.fig.set_layout_engine("constrained")
-        self.fig.get_layout_engine().execute(self.fig)
-        self.fig.set_layout_engine("none")
+        """Lay the figure out once, then keep it (:func:`~nnlib.widgets.base.freeze_layout`)."""
+        freeze_layout(self.fig)
 
     def redraw(self, result: GradientDescentResult) -> None:
         """Move the path and loss lines to the new run (contours only on a new surface)."""

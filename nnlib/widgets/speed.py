@@ -29,136 +29,47 @@ few tens of milliseconds. A batch size of 1 for 10 epochs takes ten thousand
 steps (about a second), so the batch-size and epoch sliders act when released
 (``continuous_update=False``). A :class:`PruningWidget` update ranks 9,472
 weights and evaluates 539 test images: a few milliseconds.
+
+The computation lives in :mod:`nnlib.widgets.batch_training` and
+:mod:`nnlib.widgets.pruning_sweep` (NumPy only); this module builds the
+controls and draws.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from matplotlib.ticker import NullLocator
 
 from .. import pruning
-from ..data import TrainTestSplit, load_digits, train_test_split
 from ..model import Sequential, mlp
 from ..optim import OPTIMIZERS
 from ..plots import PATH_COLOR, TRAIN_COLOR, VAL_COLOR
-from ..train import History, evaluate, fit
-from ..tree import flatten_params
-from .base import LiveWidget, learning_rate_slider, live_figure
+from .base import LiveWidget, freeze_layout, learning_rate_slider, live_figure
+from .batch_training import (
+    BATCH_SIZES,
+    DIGITS_SIZES,
+    PIXEL_MAX,
+    SpeedResult,
+    batch_label,
+    batch_options,
+    describe_speed,
+    digits_train_test,
+    train_at_batch_size,
+)
+from .pruning_sweep import (
+    PRUNING_SIZES,
+    SPARSITY_GRID,
+    PruningResult,
+    accuracy_curve,
+    all_weights,
+    prune_and_measure,
+    train_digits_mlp,
+)
 
-#: Digit pixels are whole numbers 0 .. 16; dividing by this maps them to [0, 1].
-PIXEL_MAX = 16.0
-#: The mini-batch sizes offered by :class:`SpeedWidget` (smaller than the data), then "full".
-BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-#: Layer sizes of the digits network both widgets use.
-DIGITS_SIZES = (64, 32, 10)
-#: Layer sizes of the network the pruning widget trains when given none.
-PRUNING_SIZES = (64, 128, 10)
-#: Sparsities at which :class:`PruningWidget` precomputes its accuracy curves.
-SPARSITY_GRID = tuple(np.round(np.linspace(0.0, 0.99, 34), 4))
 #: Weight-histogram bins of :class:`PruningWidget` (they span the largest ``|w|``).
 HISTOGRAM_BINS = 61
-
-
-def digits_train_test(seed: int = 0, dtype: Any = np.float64) -> TrainTestSplit:
-    """The digits cut 70/30 (stratified) into train and test, pixels scaled to ``[0, 1]``.
-
-    ``X_*`` are ``(N, 64)`` arrays of ``dtype`` with values ``pixel / 16``;
-    ``y_*`` are int64 digits ``(N,)``: 1,258 training and 539 test images for
-    every ``seed`` (which decides which images go where).
-    """
-    X, y = load_digits(dtype=dtype)
-    return train_test_split(X / PIXEL_MAX, y, test=0.3, seed=seed, stratify=True)
-
-
-def batch_options(n_train: int) -> list[tuple[str, int]]:
-    """``(label, batch size)`` pairs: :data:`BATCH_SIZES` below ``n_train``, then the full batch.
-
-    The full batch is ``n_train`` itself, labelled ``"full (n_train)"``.
-    """
-    return [(str(b), b) for b in BATCH_SIZES if b < n_train] + [(f"full ({n_train})", n_train)]
-
-
-def batch_label(batch_size: int, n_train: int) -> str:
-    """``"32"`` for a mini-batch size, ``"full"`` when one batch holds all ``n_train`` examples."""
-    return "full" if batch_size >= n_train else str(batch_size)
-
-
-def freeze_layout(fig: Any) -> None:
-    """Lay ``fig`` out once (constrained layout), then keep it: re-laying out every draw is slow."""
-    fig.set_layout_engine("constrained")
-    fig.get_layout_engine().execute(fig)
-    fig.set_layout_engine("none")
-
-
-# --- SpeedWidget -------------------------------------------------------------------------
-
-
-@dataclass
-class SpeedResult:
-    """One training run of :class:`SpeedWidget`.
-
-    ``val_loss[k]`` is the validation loss after ``k`` epochs (``k = 0``: the
-    initial network) and ``seconds[k]`` the wall-clock time at which it was
-    reached, counted from the start of training (``seconds[0] = 0``). After a
-    divergence both lists stop at the last finished epoch.
-    """
-
-    batch_size: int
-    learning_rate: float
-    optimizer: str
-    epochs: int
-    n_train: int
-    history: History
-    val_loss: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    val_accuracy: float = math.nan
-
-    @property
-    def steps(self) -> int:
-        """Optimiser steps taken."""
-        return self.history.steps
-
-    @property
-    def examples_per_second(self) -> float:
-        """Training examples processed per second of training (``nan`` before any epoch)."""
-        epochs_done = len(self.seconds) - 1
-        if epochs_done < 1 or self.seconds[-1] <= 0:
-            return math.nan
-        return epochs_done * self.n_train / self.seconds[-1]
-
-    @property
-    def made_progress(self) -> bool:
-        """True when the final validation loss is below the initial network's."""
-        return len(self.val_loss) > 1 and self.val_loss[-1] < self.val_loss[0]
-
-    @property
-    def label(self) -> str:
-        """Short legend text, e.g. ``"batch 32, sgd, η=0.1"``."""
-        batch = batch_label(self.batch_size, self.n_train)
-        return f"batch {batch}, {self.optimizer}, η={self.learning_rate:.3g}"
-
-
-def describe_speed(result: SpeedResult) -> str:
-    """One line: the run's speed and outcome, or where it diverged."""
-    head = result.label
-    if result.history.diverged:
-        return f"{head}: diverged at step {result.history.diverged_at_step}"
-    if not result.made_progress:
-        return (
-            f"{head}: no progress, the validation loss went from {result.val_loss[0]:.3g} to "
-            f"{result.val_loss[-1]:.3g} (accuracy {result.val_accuracy:.1%}). The steps are too "
-            "large: try a smaller learning rate."
-        )
-    return (
-        f"{head}: {result.epochs} epochs = {result.steps} steps in {result.seconds[-1]:.2f} s "
-        f"({result.examples_per_second:,.0f} examples/s); validation loss "
-        f"{result.val_loss[-1]:.3g}, accuracy {result.val_accuracy:.1%}"
-    )
 
 
 class SpeedWidget(LiveWidget):
@@ -237,48 +148,27 @@ class SpeedWidget(LiveWidget):
         super().__init__(controls, fig)
 
     # -- model work -------------------------------------------------------------------
+
     def compute(
         self, batch_size: int, learning_rate: float, optimizer: str, epochs: int
     ) -> SpeedResult:
         """Train from the fixed initial weights; record the validation loss after every epoch."""
-        initial = evaluate(self.model, self.initial_params, self.X_val, self.y_val, "cross_entropy")
-        val_loss, seconds = [initial["loss"]], [0.0]
-        accuracy = [initial["accuracy"]]
-        start = time.perf_counter()
-
-        def after_epoch(epoch: int, params: Any, history: History) -> None:
-            seconds.append(time.perf_counter() - start)
-            val_loss.append(history.val_loss[-1])
-            accuracy.append(history.val_accuracy[-1])
-
-        run = fit(
+        result = train_at_batch_size(
             self.model,
             self.initial_params,
             self.X_train,
             self.y_train,
-            loss="cross_entropy",
-            optimizer=optimizer,
-            lr=float(learning_rate),
-            epochs=int(epochs),
-            batch_size=batch_size,
-            seed=self.seed,
-            X_val=self.X_val,
-            y_val=self.y_val,
-            callback=after_epoch,
+            self.X_val,
+            self.y_val,
+            batch_size,
+            learning_rate,
+            optimizer,
+            epochs,
+            self.seed,
         )
         if self.result is not None:
             self.previous = self.result
-        return SpeedResult(
-            batch_size,
-            float(learning_rate),
-            optimizer,
-            int(epochs),
-            len(self.X_train),
-            run.history,
-            val_loss,
-            seconds,
-            accuracy[-1],
-        )
+        return result
 
     # -- drawing ------------------------------------------------------------------------
     def _setup_axes(self) -> None:
@@ -340,76 +230,6 @@ class SpeedWidget(LiveWidget):
         return text if result.made_progress else f"<b>{text}</b>"
 
 
-# --- PruningWidget -----------------------------------------------------------------------
-
-
-def train_digits_mlp(seed: int = 0) -> tuple[Sequential, Any, TrainTestSplit]:
-    """Train ``mlp([64, 128, 10], relu)`` (float64) on the digits: ``(model, params, split)``.
-
-    Adam with learning rate 0.003, mini-batches of 32, 30 epochs, on the
-    training part of :func:`digits_train_test`; about 97 % test accuracy.
-    """
-    split = digits_train_test(seed)
-    model = mlp(list(PRUNING_SIZES), activation="relu", dtype="float64")
-    run = fit(
-        model,
-        model.init(seed),
-        split.X_train,
-        split.y_train,
-        loss="cross_entropy",
-        optimizer="adam",
-        lr=0.003,
-        epochs=30,
-        batch_size=32,
-        seed=seed,
-    )
-    return model, run.params, split
-
-
-@dataclass
-class PruningResult:
-    """One pruning setting: the pruned parameters, their test accuracy and the weights left."""
-
-    sparsity: float
-    scope: str
-    params: Any
-    accuracy: float
-    kept_weights: np.ndarray
-    n_weights: int
-
-    @property
-    def threshold(self) -> float:
-        """Global ranking: the smallest kept ``|w|``; 0 for per-layer ranking or no pruning."""
-        if self.scope != "global" or self.sparsity == 0 or self.kept_weights.size == 0:
-            return 0.0
-        return float(np.abs(self.kept_weights).min())
-
-
-def accuracy_curve(
-    model: Sequential, params: Any, X: Any, y: Any, sparsities: Any, scope: str = "global"
-) -> np.ndarray:
-    """Test accuracy of ``params`` pruned to each sparsity in ``sparsities`` (an array)."""
-    return np.array(
-        [
-            evaluate(model, pruning.prune_by_magnitude(params, s, scope)[0], X, y, "cross_entropy")[
-                "accuracy"
-            ]
-            for s in sparsities
-        ]
-    )
-
-
-def all_weights(params: Any) -> np.ndarray:
-    """Every entry of every weight matrix of ``params``, as one flat NumPy array."""
-    return np.concatenate(
-        [
-            np.ravel(np.asarray(value))
-            for name, value in flatten_params(params).items()
-            if pruning.is_weight(name)
-        ]
-    )
-
-
 class PruningWidget(LiveWidget):
     """Controls: sparsity and scope → accuracy-vs-sparsity curves and the weights left.
 
@@ -465,12 +285,7 @@ class PruningWidget(LiveWidget):
 
     def compute(self, sparsity: float, scope: str) -> PruningResult:
         """Prune to ``sparsity`` with ``scope`` ranking and measure the test accuracy."""
-        pruned, _ = pruning.prune_by_magnitude(self.params, float(sparsity), scope)
-        acc = evaluate(self.model, pruned, self.X, self.y, "cross_entropy")["accuracy"]
-        weights = all_weights(pruned)
-        return PruningResult(
-            float(sparsity), scope, pruned, acc, weights[weights != 0], self.n_weights
-        )
+        return prune_and_measure(self.model, self.params, self.X, self.y, sparsity, scope)
 
     def _setup_axes(self) -> None:
         ax = self.ax_acc
@@ -531,6 +346,10 @@ class PruningWidget(LiveWidget):
 
 __all__ = [
     "BATCH_SIZES",
+    "DIGITS_SIZES",
+    "PIXEL_MAX",
+    "PRUNING_SIZES",
+    "SPARSITY_GRID",
     "PruningResult",
     "PruningWidget",
     "SpeedResult",
@@ -541,5 +360,8 @@ __all__ = [
     "batch_options",
     "describe_speed",
     "digits_train_test",
+    "freeze_layout",
+    "prune_and_measure",
+    "train_at_batch_size",
     "train_digits_mlp",
 ]
