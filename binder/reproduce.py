@@ -69,8 +69,14 @@ class Step:
         if self.returncode != 0:
             return f"{self.name}: exit status {self.returncode}\n{tail(self.output)}"
         if RESOLVER_CONFLICT in self.output:
-            conflicts = self.output.split(RESOLVER_CONFLICT, 1)[1]
-            return f"{self.name}: pip reports dependency conflicts{tail(conflicts)}"
+            # The conflicts are the lines after pip's message, up to its install summary.
+            conflicts = []
+            for line in self.output.split(RESOLVER_CONFLICT, 1)[1].splitlines()[1:]:
+                if line.startswith("Successfully installed"):
+                    break
+                conflicts.append(line)
+            conflicts_text = "\n".join(conflicts)
+            return f"{self.name}: pip reports dependency conflicts:\n{tail(conflicts_text)}"
         return None
 
 

@@ -208,6 +208,7 @@ def test_a_pip_resolver_warning_counts_as_a_problem() -> None:
     step = reproduce.Step("pip install", ["pip"], 0, output, 1.0)
     assert step.problem is not None
     assert "notebook 7.4.7 requires jupyterlab<4.5" in step.problem
+    assert "Successfully installed" not in step.problem
     assert (
         reproduce.Step("pip check", ["pip"], 0, "No broken requirements found.", 0.1).problem
         is None
