@@ -123,10 +123,12 @@ def pinned(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def binder_env(tmp_path_factory: pytest.TempPathFactory):
+def binder_env(tmp_path_factory: pytest.TempPathFactory) -> reproduce.Reproduction:
     """Binder's environment, rebuilt by ``binder/reproduce.py`` (a ``Reproduction``).
 
-    Built once per run; its log is ``test-artifacts/binder/build.log``.
+    Built once per run in pytest's temporary folder and left for pytest to
+    clean up (about 600 MB in 33,000 files: deleting them took 90 s on this
+    project's machine). Its log is ``test-artifacts/binder/build.log``.
     """
     if not on_ci() and os.environ.get("NNLIB_BINDER_TEST") != "1":
         pytest.skip(SKIP_REASON)
