@@ -1,7 +1,8 @@
 """The install and CI plumbing keeps its promises.
 
 * ``requirements.txt``, ``requirements-jax.txt`` and ``binder/requirements.txt``
-  pin one exact, complete set of versions, and Binder gets the same set.
+  pin one exact, complete set of versions, and Binder gets the same set less
+  the test and lint tools (``BINDER_LEAVES_OUT``).
 * The pins satisfy the ranges ``pyproject.toml`` declares.
 * The two README commands are real: the notebook they open exists, and CI
   (``.ci/run``) runs the README's test command character for character.
@@ -33,8 +34,27 @@ BINDER_REQUIREMENTS = ROOT / "binder" / "requirements.txt"
 README = ROOT / "README.md"
 CI_SCRIPT = ROOT / ".ci" / "run"
 
+BINDER_BASE = ROOT / "binder" / "repo2docker-base.txt"
+
 # The one line that is not a pin: nnlib itself, installed from the checkout.
 EDITABLE_SELF = "-e ."
+# The lines of requirements.txt that binder/requirements.txt leaves out, and why.
+# Learners on Binder read and run the notebooks; they do not run the test suite
+# or the linters there, and these packages only lengthen Binder's build
+# (playwright alone is a 40 MB wheel). Instructors test locally (README).
+BINDER_LEAVES_OUT = {
+    "pytest": "test runner",
+    "pytest-timeout": "test runner plugin",
+    "nbval": "notebook validation in the test suite",
+    "coverage": "needed only by nbval",
+    "iniconfig": "needed only by pytest",
+    "pluggy": "needed only by pytest",
+    "hypothesis": "property-based tests",
+    "sortedcontainers": "needed only by hypothesis",
+    "playwright": "drives the browser in the browser test",
+    "greenlet": "needed only by playwright here (Binder's base has its own, for JupyterHub)",
+    "ruff": "linter and formatter",
+}
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[0-9][A-Za-z0-9.+!-]*)$")
 HEAVY_MODULES = ("matplotlib", "ipywidgets", "jax")
 IMPORT_BUDGET_S = 0.3
@@ -88,7 +108,7 @@ def readme_command(marker: str) -> str:
 # ------------------------------------------------------------------ pins ----
 
 
-@pytest.mark.parametrize("path", [REQUIREMENTS, REQUIREMENTS_JAX, BINDER_REQUIREMENTS])
+@pytest.mark.parametrize("path", [REQUIREMENTS, REQUIREMENTS_JAX, BINDER_REQUIREMENTS, BINDER_BASE])
 def test_every_requirement_line_is_an_exact_pin(path: Path) -> None:
     lines = requirement_lines(path)
     assert lines, f"{path.name} is empty"
@@ -113,16 +133,37 @@ def test_jax_pins_add_to_the_main_pins_without_overlap() -> None:
     assert {"jax", "jaxlib"} <= set(pins(REQUIREMENTS_JAX))
 
 
-def test_binder_requirements_carry_the_same_lines_as_requirements() -> None:
+def pin_name(line: str) -> str | None:
+    """Canonical name of a ``name==version`` line, ``None`` for any other line."""
+    match = PIN.match(line)
+    return canonicalize_name(match["name"]) if match else None
+
+
+def test_binder_requirements_carry_the_lines_of_requirements_but_the_test_tools() -> None:
     ours = requirement_lines(REQUIREMENTS)
     binder = requirement_lines(BINDER_REQUIREMENTS)
-    only_ours = sorted(set(ours) - set(binder))
-    only_binder = sorted(set(binder) - set(ours))
+    expected = [line for line in ours if pin_name(line) not in BINDER_LEAVES_OUT]
+    only_ours = sorted(set(expected) - set(binder))
+    only_binder = sorted(set(binder) - set(expected))
     assert not only_ours and not only_binder, (
-        "binder/requirements.txt must carry exactly the lines of requirements.txt; "
-        f"only in requirements.txt: {only_ours}; only in binder/requirements.txt: {only_binder}"
+        "binder/requirements.txt must carry the lines of requirements.txt except the test "
+        "and lint tools of BINDER_LEAVES_OUT (tests/test_packaging.py); "
+        f"missing from binder/requirements.txt: {only_ours}; not expected there: {only_binder}"
     )
-    assert ours == binder, "same lines, different order: copy requirements.txt's order"
+    assert binder == expected, "same lines, different order: copy requirements.txt's order"
+
+
+def test_what_binder_leaves_out_is_pinned_and_nothing_binder_keeps_needs_it() -> None:
+    pinned = set(pins(REQUIREMENTS))
+    stale = sorted(set(BINDER_LEAVES_OUT) - pinned)
+    assert not stale, f"BINDER_LEAVES_OUT names packages requirements.txt does not pin: {stale}"
+    needed = sorted(
+        f"{dependency} (needed by {name})"
+        for name in pins(BINDER_REQUIREMENTS)
+        for dependency in _dependencies_in_this_environment(name)
+        if dependency in BINDER_LEAVES_OUT
+    )
+    assert not needed, f"binder/requirements.txt leaves out what it needs: {needed}"
 
 
 def test_pins_satisfy_the_ranges_in_pyproject() -> None:

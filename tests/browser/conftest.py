@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,14 +107,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class LabServer:
     """A running JupyterLab: where it listens, its token and the folder it serves."""
 
-    base_url: str
+    port: int
     token: str
     root_dir: Path
     log_path: Path
 
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str, *, reset: bool = False) -> str:
+        """URL of ``path`` (``lab/tree/x.ipynb``, say) with the token; ``reset``: new workspace."""
+        query = "reset&" if reset else ""
+        return f"{self.base_url}/{path.lstrip('/')}?{query}token={self.token}"
+
     def notebook_url(self, name: str) -> str:
         """URL that opens notebook ``name`` in a fresh (``reset``) workspace."""
-        return f"{self.base_url}/lab/tree/{name}?reset&token={self.token}"
+        return self.url(f"lab/tree/{name}", reset=True)
 
     def api(self, method: str, path: str) -> bytes:
         """Call the server's REST API (``/api/...``) with the token; return the body."""
@@ -188,11 +198,11 @@ def write_lab_user_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(values), encoding="utf-8")
 
 
-def isolated_env(tmp: Path) -> dict[str, str]:
+def isolated_env(tmp: Path, *, repo_on_pythonpath: bool = True) -> dict[str, str]:
     """Environment for the server and its kernels: every Jupyter/IPython folder under ``tmp``.
 
-    The repository root goes first on ``PYTHONPATH`` so kernels import the
-    ``nnlib`` under test.
+    With ``repo_on_pythonpath`` the repository root goes first on
+    ``PYTHONPATH`` so kernels import the ``nnlib`` under test.
     """
     env = {
         key: value
@@ -211,29 +221,32 @@ def isolated_env(tmp: Path) -> dict[str, str]:
         folder = tmp / name
         folder.mkdir(parents=True, exist_ok=True)
         env[variable] = str(folder)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    if repo_on_pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
 
 
-def lab_command(root_dir: Path, port: int, token: str, tmp: Path) -> list[str]:
-    """The ``python -m jupyterlab`` command line of the test server."""
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
+def lab_options(server: LabServer, tmp: Path) -> list[str]:
+    """JupyterLab's options for ``server``: its port, token, root and private folders."""
+    options = [
         "--no-browser",
         "--ServerApp.open_browser=False",
         "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
+        f"--ServerApp.port={server.port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root_dir}",
+        f"--IdentityProvider.token={server.token}",
+        f"--ServerApp.root_dir={server.root_dir}",
         f"--LabApp.workspaces_dir={tmp / 'lab-workspaces'}",
         f"--LabApp.user_settings_dir={tmp / 'lab-user-settings'}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    return command
+        options.append("--allow-root")
+    return options
+
+
+def lab_command(server: LabServer, tmp: Path) -> list[str]:
+    """The ``python -m jupyterlab`` command line of the test server."""
+    return [sys.executable, "-m", "jupyterlab", *lab_options(server, tmp)]
 
 
 def wait_for_server(server: LabServer, process: subprocess.Popen, timeout_s: float) -> None:
@@ -271,28 +284,45 @@ def stop_process(process: subprocess.Popen) -> None:
         process.wait(timeout=SERVER_STOP_TIMEOUT_S)
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """A JupyterLab on a free port serving stripped copies of the course notebooks."""
-    tmp = tmp_path_factory.mktemp("jupyterlab")
-    root_dir = prepare_lab_root(tmp)
+def new_lab_server(tmp: Path, root_dir: Path) -> LabServer:
+    """A free port and a fresh token for a JupyterLab serving ``root_dir`` (not started yet).
+
+    Also writes :data:`LAB_USER_SETTINGS` into ``tmp/lab-user-settings``.
+    """
     write_lab_user_settings(tmp / "lab-user-settings")
-    port, token = free_port(), secrets.token_hex(16)
-    server = LabServer(f"http://127.0.0.1:{port}", token, root_dir, tmp / "server.log")
+    return LabServer(free_port(), secrets.token_hex(16), root_dir, tmp / "server.log")
+
+
+@contextmanager
+def running(server: LabServer, command: list[str], env: dict[str, str]) -> Iterator[int]:
+    """Run ``command`` (a JupyterLab) from ``server.root_dir`` until the block ends.
+
+    Yields the process id once the server answers; its output goes to
+    ``server.log_path``.
+    """
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
-            lab_command(root_dir, port, token, tmp),
-            cwd=root_dir,
-            env=isolated_env(tmp),
+            command,
+            cwd=server.root_dir,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     try:
         wait_for_server(server, process, SERVER_START_TIMEOUT_S)
-        yield server
+        yield process.pid
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """A JupyterLab on a free port serving stripped copies of the course notebooks."""
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    server = new_lab_server(tmp, prepare_lab_root(tmp))
+    with running(server, lab_command(server, tmp), isolated_env(tmp)):
+        yield server
 
 
 @pytest.fixture

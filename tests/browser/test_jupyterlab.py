@@ -153,9 +153,9 @@ def wait_for_kernel_idle(page: Page, timeout_s: float) -> None:
     pytest.fail(f"kernel not idle after {timeout_s:.0f} s; status bar says {status!r}")
 
 
-def open_notebook(page: Page, lab_server, name: str) -> None:
-    """Open ``name`` in JupyterLab (a ``conftest.LabServer``) and wait for an idle kernel."""
-    page.goto(lab_server.notebook_url(name))
+def open_notebook(page: Page, url: str) -> None:
+    """Open the notebook at ``url`` in JupyterLab and wait for an idle kernel."""
+    page.goto(url)
     page.locator(f"{NOTEBOOK} .jp-Notebook").wait_for(timeout=KERNEL_READY_TIMEOUT_S * 1000)
     wait_for_kernel_idle(page, KERNEL_READY_TIMEOUT_S)
 
@@ -370,22 +370,24 @@ def wait_for_changed_figure(
     return None
 
 
-# --- the test -------------------------------------------------------------------
+# --- the checks -----------------------------------------------------------------
 
 
-def test_notebook_runs_and_its_widgets_respond(
-    notebook_path: Path, page: Page, lab, artifacts_dir: Path
+def run_notebook_and_check_widgets(
+    page: Page, url: str, notebook_path: Path, artifacts_dir: Path, stem: str | None = None
 ) -> None:
-    """Run the notebook in JupyterLab; its sliders must redraw its figures.
+    """Open the notebook at ``url``, run all its cells; its sliders must redraw its figures.
 
-    ``page`` is requested before ``lab`` so that a missing Chromium skips the
-    test before a JupyterLab server is started for nothing.
+    ``notebook_path`` is the notebook's file (its code cells say what to wait
+    for and whether a slider is expected). Screenshots are saved in
+    ``artifacts_dir`` under names starting with ``stem`` (default: the
+    notebook's name).
     """
     notebook = read_notebook(notebook_path)
     sources = code_sources(notebook)
-    stem = notebook_path.stem
+    stem = stem or notebook_path.stem
 
-    open_notebook(page, lab, notebook_path.name)
+    open_notebook(page, url)
     run_all_cells(page)
     try:
         wait_for_all_cells(page, sources, RUN_ALL_TIMEOUT_S)
@@ -426,3 +428,18 @@ def test_notebook_runs_and_its_widgets_respond(
         f"{notebook_path.name}: moving slider {label!r} from {value_before} to {value_after} "
         f"did not change the figure within {FIGURE_CHANGE_TIMEOUT_S:.0f} s"
     )
+
+
+# --- the test -------------------------------------------------------------------
+
+
+def test_notebook_runs_and_its_widgets_respond(
+    notebook_path: Path, page: Page, lab, artifacts_dir: Path
+) -> None:
+    """Run the notebook in JupyterLab; its sliders must redraw its figures.
+
+    ``page`` is requested before ``lab`` so that a missing Chromium skips the
+    test before a JupyterLab server is started for nothing.
+    """
+    url = lab.notebook_url(notebook_path.name)
+    run_notebook_and_check_widgets(page, url, notebook_path, artifacts_dir)
