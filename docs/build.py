@@ -6,7 +6,7 @@
 Nothing is executed: every output on the site is the one stored in
 ``notebooks/*.ipynb`` (the outputs ``pytest --nbval`` compares). The build
 
-1. stages a Sphinx source folder in ``build/site-src/``: ``index.md`` (the
+1. stages a Sphinx source folder (``build/site-src/``): ``index.md`` (the
    course map, one row per notebook found in ``notebooks/``), a copy of every
    notebook under ``notebooks/`` (so each page's Binder link opens the same
    ``notebooks/NN_name.ipynb`` path as the README's badge) and the API
@@ -40,7 +40,6 @@ ROOT = DOCS.parent
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 DEFAULT_OUT = ROOT / "build" / "site"
-STAGING = ROOT / "build" / "site-src"
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -311,7 +310,7 @@ def write_if_changed(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def stage(staging: Path = STAGING) -> list[Path]:
+def stage(staging: Path) -> list[Path]:
     """Write the Sphinx source folder; return the notebooks it holds."""
     paths = course_notebooks()
     if not paths:
@@ -344,16 +343,23 @@ def stage(staging: Path = STAGING) -> list[Path]:
 
 
 def build(out: Path = DEFAULT_OUT, clean: bool = False) -> int:
-    """Stage and run Sphinx; return its exit status."""
+    """Stage into ``<out>-src/`` and run Sphinx into ``out``; return Sphinx's exit status.
+
+    Sphinx keeps its cache in ``<out>-doctrees/``: a second build re-reads only
+    the pages whose sources changed.
+    """
     from sphinx.cmd.build import build_main
 
-    if clean:
-        shutil.rmtree(STAGING, ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
-    sys.path.insert(0, str(ROOT))  # autodoc and viewcode import this checkout's nnlib
-    stage()
+    staging = out.parent / f"{out.name}-src"
     doctrees = out.parent / f"{out.name}-doctrees"
-    return build_main(["-b", "html", "-q", "-c", str(DOCS), "-d", str(doctrees), str(STAGING), str(out)])
+    if clean:
+        for folder in (staging, doctrees, out):
+            shutil.rmtree(folder, ignore_errors=True)
+    sys.path.insert(0, str(ROOT))  # autodoc and viewcode import this checkout's nnlib
+    stage(staging)
+    return build_main(
+        ["-b", "html", "-q", "-c", str(DOCS), "-d", str(doctrees), str(staging), str(out)]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
