@@ -8,16 +8,23 @@ and no page loads anything from another host.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-sys.path.insert(0, str(DOCS))
-sys.path.insert(0, str(DOCS.parent))
+sys.path.insert(0, str(DOCS.parent))  # autodoc and viewcode read this checkout's nnlib
 
-from build import binder_slug  # noqa: E402  (docs/build.py, next to this file)
 
-ORG, REPO, REF = binder_slug()
+def _binder_slug() -> tuple[str, str, str]:
+    """``(org, repo, ref)`` of the README's Binder badge, read by docs/build.py."""
+    spec = importlib.util.spec_from_file_location("course_site_build", DOCS / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.binder_slug()
+
+
+ORG, REPO, REF = _binder_slug()
 
 project = "nnlib: how neural networks learn"
 author = "nnlib contributors"

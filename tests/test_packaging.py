@@ -3,7 +3,7 @@
 * ``requirements.txt``, ``requirements-jax.txt`` and ``binder/requirements.txt``
   pin one exact, complete set of versions, and Binder gets the same set.
 * The pins satisfy the ranges ``pyproject.toml`` declares.
-* The two README commands are real: the notebook they open exists, and CI
+* The README commands are real: the notebook they open exists, and CI
   (``.ci/run``) runs the README's test command character for character.
 * ``import nnlib`` is light: no matplotlib, ipywidgets or jax, and fast.
 """
@@ -199,12 +199,20 @@ def test_installed_environment_is_the_pinned_set_and_it_is_complete(path: Path) 
 
 
 def test_readme_course_command_installs_the_pins_and_opens_the_first_notebook() -> None:
-    command = readme_command("jupyter lab")
+    command = readme_command("course.py")
     assert command.startswith("python3 -m venv .venv && . .venv/bin/activate && ")
     assert "pip install -r requirements.txt" in command
-    notebook = command.rsplit("jupyter lab", 1)[1].strip()
-    assert notebook == "notebooks/00_start_here.ipynb"
-    assert (ROOT / notebook).is_file(), f"README opens {notebook}, which does not exist"
+    assert command.endswith("&& python course.py"), "course.py opens the course"
+    launcher = (ROOT / "course.py").read_text(encoding="utf-8")
+    notebook = re.search(r'^START = "(.+)"$', launcher, flags=re.M)[1]
+    assert notebook == "00_start_here.ipynb"
+    assert (ROOT / "notebooks" / notebook).is_file(), f"course.py opens {notebook}: missing"
+
+
+def test_readme_site_command_builds_and_serves_the_website() -> None:
+    command = readme_command("docs/build.py")
+    assert "python docs/build.py && python -m http.server --directory build/site" in command
+    assert (ROOT / "docs" / "build.py").is_file() and (ROOT / "docs" / "conf.py").is_file()
 
 
 def test_readme_test_command_installs_everything_and_runs_pytest() -> None:

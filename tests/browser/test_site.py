@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -41,8 +42,18 @@ from .conftest import REPO_ROOT, VIEWPORT, course_notebooks, free_port, stop_pro
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-sys.path.insert(0, str(REPO_ROOT / "docs"))
-import build as site_build  # noqa: E402  (docs/build.py)
+
+def load_site_build():
+    """docs/build.py as a module (by path: the name ``build`` belongs to PyPA's build tool)."""
+    spec = importlib.util.spec_from_file_location(
+        "course_site_build", REPO_ROOT / "docs" / "build.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+site_build = load_site_build()
 
 BUILD_TIMEOUT_S = 600
 SERVER_START_TIMEOUT_S = 30.0
