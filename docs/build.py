@@ -45,6 +45,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/([\w.-]+)/([\w.-]+)/([\w.-]+)\?")
 COURSE_MAP_MARKER = "<!-- course map -->"
+PNG_BASE64 = "iVBORw0KGgo"  # the PNG signature, base64-encoded
 NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_\w+\s*$")
 
 
@@ -163,10 +164,11 @@ def _format_value(model: dict[str, Any]) -> str | None:
 def widget_card(model_id: str, state: dict[str, Any], launch_url: str) -> dict[str, str]:
     """Output data that stands in for a live widget on the static site.
 
-    ``image/png`` is the widget's stored initial figure when the notebook has
-    one (ipympl keeps it as ``_data_url`` in the canvas model); ``text/html``
-    lists the initial settings and the status line from the stored state and
-    links to Binder.
+    ``image/png`` is the widget's figure as stored in the notebook, when it
+    has one (ipympl keeps it as ``_data_url`` in the canvas model, and
+    ``LiveWidget.keep_picture`` stores it when the notebook is executed
+    without a front end); ``text/html`` lists the settings and the status line
+    as stored and links to Binder.
     """
     models = _walk(state, model_id)
     settings, status, image = [], [], None
@@ -178,6 +180,8 @@ def widget_card(model_id: str, state: dict[str, Any], launch_url: str) -> dict[s
             data_url = values.get("_data_url") or ""
             if data_url.startswith("data:image/png;base64,"):
                 image = data_url.split(",", 1)[1]
+            elif data_url.startswith(PNG_BASE64):  # ipympl's own picture: no prefix
+                image = data_url
         elif values.get("description") and _format_value(model) is not None:
             label = html.escape(values["description"])
             settings.append(f"{label} <b>{html.escape(_format_value(model))}</b>")
@@ -189,7 +193,7 @@ def widget_card(model_id: str, state: dict[str, Any], launch_url: str) -> dict[s
         "Binder</a>, or run it on your computer (see the README).</p>",
     ]
     if settings:
-        parts.append(f"<p>Initial settings: {' · '.join(settings)}</p>")
+        parts.append(f"<p>Settings as saved: {' · '.join(settings)}</p>")
     if status:
         parts.append(f'<p class="nnlib-widget-status">{"<br>".join(status)}</p>')
     if image is None:

@@ -92,7 +92,7 @@ def test_widget_becomes_a_card_with_its_settings_status_figure_and_launch_link()
     assert figure["data"]["image/png"] == "QUJD"
     html = card["data"]["text/html"]
     assert 'href="https://binder/x"' in html
-    assert "lr <b>0.08</b>" in html and "optimiser <b>adam</b>" in html
+    assert "Settings as saved: lr <b>0.08</b>" in html and "optimiser <b>adam</b>" in html
     assert "loss 0.1 after 10 steps" in html
     assert "widgets" not in static["metadata"]
     assert "https://binder/x" in static["cells"][1]["source"]  # the launch note

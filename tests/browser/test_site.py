@@ -299,6 +299,15 @@ def test_notebook_page_shows_math_outputs_widgets_and_a_binder_link(
     )
     cards = tab.page.locator(".nnlib-widget-card")
     assert cards.count() == widgets, f"{widgets} widgets in the notebook, {cards.count()} cards"
+    # Each widget's figure as stored (ipympl's picture of the canvas) is shown with its card.
+    state = stored["metadata"].get("widgets", {}).get(site_build.WIDGET_STATE, {}).get("state", {})
+    pictures = sum(
+        bool(model["state"].get("_data_url"))
+        for model in state.values()
+        if model.get("model_name") == "MPLCanvasModel"
+    )
+    missing = tab.page.locator(".nnlib-widget-nofigure").count()
+    assert missing == max(0, widgets - pictures), f"{missing} widgets shown without a figure"
     for index in range(widgets):
         assert cards.nth(index).locator(f'a[href="{binder}"]').count() == 1
     assert not tab.page.locator("script[type='application/vnd.jupyter.widget-view+json']").count()
