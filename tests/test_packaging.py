@@ -2,9 +2,9 @@
 
 * ``requirements.txt``, ``requirements-jax.txt`` and ``binder/requirements.txt``
   pin one exact, complete set of versions, and Binder gets the same set less
-  the test and lint tools (``BINDER_LEAVES_OUT``).
+  the test, lint and website tools (``BINDER_LEAVES_OUT``).
 * The pins satisfy the ranges ``pyproject.toml`` declares.
-* The two README commands are real: the notebook they open exists, and CI
+* The README commands are real: the notebook they open exists, and CI
   (``.ci/run``) runs the README's test command character for character.
 * ``import nnlib`` is light: no matplotlib, ipywidgets or jax, and fast.
 """
@@ -54,6 +54,34 @@ BINDER_LEAVES_OUT = {
     "playwright": "drives the browser in the browser test",
     "greenlet": "needed only by playwright here (Binder's base has its own, for JupyterHub)",
     "ruff": "linter and formatter",
+    "accessible-pygments": "builds the course website (docs/build.py), not used on Binder",
+    "alabaster": "builds the course website (docs/build.py), not used on Binder",
+    "click": "builds the course website (docs/build.py), not used on Binder",
+    "docutils": "builds the course website (docs/build.py), not used on Binder",
+    "imagesize": "builds the course website (docs/build.py), not used on Binder",
+    "importlib-metadata": "builds the course website (docs/build.py), not used on Binder",
+    "jupyter-cache": "builds the course website (docs/build.py), not used on Binder",
+    "lazy-importer": "builds the course website (docs/build.py), not used on Binder",
+    "markdown-it-py": "builds the course website (docs/build.py), not used on Binder",
+    "mdit-py-plugins": "builds the course website (docs/build.py), not used on Binder",
+    "mdurl": "builds the course website (docs/build.py), not used on Binder",
+    "myst-nb": "builds the course website (docs/build.py), not used on Binder",
+    "myst-parser": "builds the course website (docs/build.py), not used on Binder",
+    "pydata-sphinx-theme": "builds the course website (docs/build.py), not used on Binder",
+    "roman-numerals": "builds the course website (docs/build.py), not used on Binder",
+    "snowballstemmer": "builds the course website (docs/build.py), not used on Binder",
+    "sphinx": "builds the course website (docs/build.py), not used on Binder",
+    "sphinx-book-theme": "builds the course website (docs/build.py), not used on Binder",
+    "sphinx-mathjax-offline": "builds the course website (docs/build.py), not used on Binder",
+    "sphinxcontrib-applehelp": "builds the course website (docs/build.py), not used on Binder",
+    "sphinxcontrib-devhelp": "builds the course website (docs/build.py), not used on Binder",
+    "sphinxcontrib-htmlhelp": "builds the course website (docs/build.py), not used on Binder",
+    "sphinxcontrib-jsmath": "builds the course website (docs/build.py), not used on Binder",
+    "sphinxcontrib-qthelp": "builds the course website (docs/build.py), not used on Binder",
+    "sphinxcontrib-serializinghtml": "builds the course website (docs/build.py), not used on Binder",
+    "sqlalchemy": "builds the course website (docs/build.py), not used on Binder",
+    "tabulate": "builds the course website (docs/build.py), not used on Binder",
+    "zipp": "builds the course website (docs/build.py), not used on Binder",
 }
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[0-9][A-Za-z0-9.+!-]*)$")
 HEAVY_MODULES = ("matplotlib", "ipywidgets", "jax")
@@ -240,12 +268,20 @@ def test_installed_environment_is_the_pinned_set_and_it_is_complete(path: Path) 
 
 
 def test_readme_course_command_installs_the_pins_and_opens_the_first_notebook() -> None:
-    command = readme_command("jupyter lab")
+    command = readme_command("course.py")
     assert command.startswith("python3 -m venv .venv && . .venv/bin/activate && ")
     assert "pip install -r requirements.txt" in command
-    notebook = command.rsplit("jupyter lab", 1)[1].strip()
-    assert notebook == "notebooks/00_start_here.ipynb"
-    assert (ROOT / notebook).is_file(), f"README opens {notebook}, which does not exist"
+    assert command.endswith("&& python course.py"), "course.py opens the course"
+    launcher = (ROOT / "course.py").read_text(encoding="utf-8")
+    notebook = re.search(r'^START = "(.+)"$', launcher, flags=re.M)[1]
+    assert notebook == "00_start_here.ipynb"
+    assert (ROOT / "notebooks" / notebook).is_file(), f"course.py opens {notebook}: missing"
+
+
+def test_readme_site_command_builds_and_serves_the_website() -> None:
+    command = readme_command("docs/build.py")
+    assert "python docs/build.py && python -m http.server --directory build/site" in command
+    assert (ROOT / "docs" / "build.py").is_file() and (ROOT / "docs" / "conf.py").is_file()
 
 
 def test_readme_test_command_installs_everything_and_runs_pytest() -> None:

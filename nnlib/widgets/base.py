@@ -27,6 +27,8 @@ and the slider declarations that repeat (:func:`learning_rate_slider`).
 
 from __future__ import annotations
 
+import base64
+import io
 import time
 import warnings
 from collections.abc import Mapping
@@ -249,7 +251,26 @@ class LiveWidget:
             display(self.fig)
         return out
 
+    def keep_picture(self) -> bool:
+        """Store the figure as a PNG in the saved notebook; True if it did.
+
+        ipympl keeps a picture of its canvas (the ``_data_url`` of the canvas
+        widget) for readers without a running kernel, such as the course
+        website and notebook viewers, but only updates it on a redraw that a
+        front end asked for. When the notebook runs without one (``jupyter
+        nbconvert --execute``), this stores the figure as it is now. With a
+        front end connected ipympl manages the picture itself.
+        """
+        canvas = self.fig.canvas
+        if not getattr(canvas, "syncing_data_url", False):
+            return False
+        with io.BytesIO() as png:
+            self.fig.savefig(png, format="png")
+            canvas._data_url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+        return True
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
+        self.keep_picture()
         display(self.layout())
