@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib
+import inspect
 import json
 import pkgutil
 import re
@@ -284,23 +286,72 @@ def api_pages(modules: list[str]) -> dict[str, str]:
         )
     }
     for name in modules:
-        body = [".. automodule:: " + name, "   :members:", "   :show-inheritance:"]
-        if name == "nnlib":  # the package re-exports names documented in their own modules
-            body = [".. automodule:: nnlib", "   :no-members:", "", *_shortcuts()]
+        own, elsewhere = _members(name)
+        body = [".. automodule:: " + name]
+        # Each object is documented once, in the module that defines it; a module that
+        # re-exports names (a package's __init__, a widget module) lists them as links.
+        body += (
+            ["   :members: " + ", ".join(own), "   :show-inheritance:"]
+            if own
+            else ["   :no-members:"]
+        )
+        if elsewhere:
+            body += ["", *_shortcuts(name, elsewhere)]
         pages[f"{name}.md"] = "\n".join([f"# `{name}`", "", "```{eval-rst}", *body, "```", ""])
     return pages
 
 
-def _shortcuts() -> list[str]:
-    """reST lines listing what ``import nnlib`` offers directly, linked to where it lives."""
-    import nnlib
+def _members(module_name: str) -> tuple[list[str], dict[str, str]]:
+    """Public names of a module: those it defines, and ``{name: defining module}`` of the rest.
 
-    lines = ["Shortcuts: these names are available directly on ``nnlib``:", ""]
-    for name in nnlib.__all__:
-        obj = getattr(nnlib, name)
-        module = getattr(obj, "__module__", None)
-        if module and module.startswith("nnlib.") and not name.startswith("__"):
-            lines.append(f"* ``nnlib.{name}``: :py:obj:`{module}.{name}`")
+    The public names are ``__all__`` where the module has one, else every name
+    without a leading underscore. Names without a ``__module__`` (constants)
+    count as the module's own when it has a ``#:`` comment for them or lists
+    them in ``__all__``; autodoc then documents them there.
+    """
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in vars(module) if not n.startswith("_")]
+    own: list[str] = []
+    elsewhere: dict[str, str] = {}
+    for attr in names:
+        obj = getattr(module, attr, None)
+        if inspect.ismodule(obj):
+            continue
+        defined_in = getattr(obj, "__module__", None)
+        if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+            defined_in = _assigned_in(module_name, attr)  # a constant: where it is written
+        if defined_in == module_name:
+            own.append(attr)
+        elif defined_in and defined_in.startswith("nnlib.") and hasattr(module, "__all__"):
+            elsewhere[attr] = defined_in
+    return own, elsewhere
+
+
+def _assigned_in(module_name: str, attr: str) -> str | None:
+    """The module of nnlib whose source assigns ``attr`` at the top level, searching
+    ``module_name`` itself, then the modules of its package."""
+    module = importlib.import_module(module_name)
+    candidates = [module_name]
+    package = module_name if hasattr(module, "__path__") else module_name.rpartition(".")[0]
+    package_module = importlib.import_module(package)
+    candidates += [
+        f"{package}.{info.name}" for info in pkgutil.iter_modules(package_module.__path__)
+    ]
+    pattern = re.compile(rf"^{re.escape(attr)}\s*(:[^=]*)?=", flags=re.MULTILINE)
+    for name in candidates:
+        source = inspect.getsource(importlib.import_module(name))
+        if pattern.search(source):
+            return name
+    return None
+
+
+def _shortcuts(module_name: str, names: dict[str, str]) -> list[str]:
+    """reST lines listing names that ``module_name`` offers but other modules define, as links."""
+    lines = [f"Also available as ``{module_name}.NAME``, documented where they are defined:", ""]
+    for attr, home in names.items():
+        lines.append(f"* ``{module_name}.{attr}``: :py:obj:`{home}.{attr}`")
     return lines
 
 
