@@ -114,3 +114,89 @@ def test_01_without_the_loss_the_gradients_are_those_of_o() -> None:
     assert "∂o/∂w1" in w.status.value and "L =" not in w.status.value
     assert w.result.grads["w1"] == pytest.approx((1 - o**2) * x1, rel=1e-12)
     assert math.isclose(numbers_in(w.status.value, "∂o/∂w1"), (1 - o**2) * x1, rel_tol=1e-3)
+
+
+# --- 02 · gradient descent ------------------------------------------------------------------
+
+
+def _descent(**values):
+    from nnlib.widgets.gradient_descent import GradientDescentWidget
+
+    w = GradientDescentWidget()
+    for name, value in values.items():
+        w.controls[name].value = value
+    return w
+
+
+def _y_sign_changes(w, steps: int = 20) -> int:
+    y = w.result.run.points[:steps, 1]
+    return int(np.sum(np.diff(np.sign(y)) != 0))
+
+
+def test_02_sgd_zig_zags_above_one_over_b_and_stops_converging_above_two_over_b() -> None:
+    """'The zig-zag starts once η > 1/b = 0.05; the run still settles at η = 0.095, and above
+    η = 2/b = 0.1 it no longer converges (at 0.105 the status line says "diverged")'."""
+    w = _descent()
+    for lr in (0.01, 0.04):
+        w.controls["learning_rate"].value = lr
+        assert _y_sign_changes(w) == 0, lr
+    for lr in (0.06, 0.095):
+        w.controls["learning_rate"].value = lr
+        assert _y_sign_changes(w) >= 10, lr
+    assert "below 1e-06 from step" in w.status.value  # η = 0.095 settles
+    w.controls["learning_rate"].value = 0.101
+    losses = w.result.run.losses
+    assert losses[-1] > losses[0]  # growing, not converging
+    w.controls["learning_rate"].value = 0.105
+    assert "diverged at step" in w.status.value
+
+
+def test_02_momentum_settles_from_about_step_160_where_sgd_is_slower() -> None:
+    """'Momentum ... η = 0.01 to 0.02, with 500 steps: ... below 1e-6 from about step 160 on.
+    SGD at the same learning rates needs 400 steps at 0.02 and does not settle within 500
+    steps at 0.01 or 0.015'."""
+    w = _descent(steps=500, optimizer="momentum")
+    for lr in (0.01, 0.015, 0.02):
+        w.controls["learning_rate"].value = lr
+        settled = w.result.run.steps_to(1e-6)
+        assert settled is not None and 150 <= settled <= 170, (lr, settled)
+        assert f"below 1e-06 from step {settled} on" in w.status.value
+    w.controls["optimizer"].value = "sgd"
+    assert w.result.run.steps_to(1e-6) == 400  # η = 0.02
+    for lr in (0.01, 0.015):
+        w.controls["learning_rate"].value = lr
+        assert w.result.run.steps_to(1e-6) is None
+        assert "below 1e-06" not in w.status.value
+
+
+def test_02_momentum_at_default_steps_does_not_settle() -> None:
+    """Why the tip asks for 500 steps: with the default 100, nothing settles at these rates."""
+    w = _descent(optimizer="momentum", learning_rate=0.01)
+    assert w.values["steps"] == 100
+    assert "below 1e-06" not in w.status.value
+
+
+def test_02_sgd_on_rosenbrock_is_fastest_at_the_edge_of_divergence() -> None:
+    """'SGD on Rosenbrock (500 steps): at η = 0.001 the loss is still about 4; at η = 0.002
+    the point gets close to the minimum; at 0.0025 the run diverges within a few steps'."""
+    w = _descent(surface="Rosenbrock", steps=500, learning_rate=0.001)
+    assert 3 < w.result.run.final_loss < 5
+    w.controls["learning_rate"].value = 0.002
+    assert w.result.run.final_loss < 1e-3
+    assert np.linalg.norm(w.result.run.points[-1] - np.array([1.0, 1.0])) < 0.1
+    w.controls["learning_rate"].value = 0.0025
+    assert "diverged at step" in w.status.value and w.result.run.diverged_at_step <= 10
+
+
+def test_02_adam_on_rosenbrock_survives_large_learning_rates() -> None:
+    """'Adam on Rosenbrock at η = 0.01, 0.1 and 1 (500 steps): at 0.01 the loss is still above
+    1, at 1 it is lowest (below 1e-3) ... it survives learning rates at which SGD diverges'."""
+    w = _descent(surface="Rosenbrock", steps=500, optimizer="adam")
+    final = {}
+    for lr in (0.01, 0.1, 1.0):
+        w.controls["learning_rate"].value = lr
+        assert not w.result.run.diverged
+        final[lr] = w.result.run.final_loss
+    assert final[0.01] > 1 and final[1.0] < 1e-3 and final[1.0] == min(final.values())
+    w.controls["optimizer"].value = "sgd"
+    assert "diverged at step" in w.status.value
