@@ -200,3 +200,97 @@ def test_02_adam_on_rosenbrock_survives_large_learning_rates() -> None:
     assert final[0.01] > 1 and final[1.0] < 1e-3 and final[1.0] == min(final.values())
     w.controls["optimizer"].value = "sgd"
     assert "diverged at step" in w.status.value
+
+
+# --- 03 · backpropagation: the playground ----------------------------------------------------
+
+
+def _playground(**values):
+    from nnlib.widgets.playground import PlaygroundWidget
+
+    w = PlaygroundWidget()
+    for name, value in values.items():
+        w.controls[name].value = value
+    return w
+
+
+def _ups(w) -> int:
+    """How many steps raised the loss."""
+    return int(np.sum(np.diff(np.array(w.result.history.step_loss)) > 0))
+
+
+def test_03_sgd_learning_rate_smooth_then_jumpy_on_the_moons() -> None:
+    """'With sgd on the default moons ... up to about 0.3 the loss falls smoothly; from 1 on,
+    the loss curve jumps up and down ..., yet it still ends low'."""
+    w = _playground(optimizer="sgd")
+    for lr in (0.03, 0.1, 0.3):
+        w.controls["learning_rate"].value = lr
+        assert _ups(w) == 0 and w.result.outcome == "learned", lr
+    for lr in (1.0, 3.0, 10.0):
+        w.controls["learning_rate"].value = lr
+        assert _ups(w) >= 20, lr
+        assert w.result.outcome == "learned", lr
+        assert w.result.history.step_loss[-1] < 0.5 * w.result.history.step_loss[0]
+
+
+def test_03_sgd_at_ten_makes_the_loss_grow_on_circles() -> None:
+    """'Switch the data set to circles: at a learning rate of 10 the loss grows'."""
+    w = _playground(optimizer="sgd", learning_rate=10.0, dataset="circles")
+    assert "loss grew" in w.status.value
+
+
+def test_03_deep_relu_diverges_with_sgd_and_gets_stuck_with_adam() -> None:
+    """'With relu and depth 8, sgd at a learning rate of 10 ... diverged at step k. (With
+    adam ... its loss gets stuck at ln 2, with most units dead.)'."""
+    w = _playground(activation="relu", depth=8, learning_rate=10.0)
+    assert w.values["optimizer"] == "adam"
+    assert "loss stuck at 0.6931" in w.status.value
+    assert w.result.saturation > 0.5 and "saturated or dead" in w.status.value
+    w.controls["optimizer"].value = "sgd"
+    assert re.search(r"diverged at step \d+", w.status.value)
+    assert w.result.history.diverged_at_step <= 10
+
+
+def test_03_width_one_draws_a_straight_boundary() -> None:
+    """'Width 1: one unit per layer can only draw a straight boundary'."""
+    from nnlib.model import mlp
+    from nnlib.widgets.playground import grid_points, model_logits
+
+    w = _playground(width=1)
+    r = w.result
+    model = mlp(r.sizes, activation=r.activation)
+    points = grid_points(r.extent, 40)
+    positive = model_logits(model, r.params, points)[:, 0] > 0
+    direction = np.asarray(r.params[0]["W"])[:, 0]  # the one weighted sum the output depends on
+    order = np.argsort(points @ direction)
+    changes = int(np.sum(np.diff(positive[order].astype(int)) != 0))
+    assert changes <= 1  # one side of a line is one class, the other side the other
+    default = _playground()
+    assert r.accuracy < default.result.accuracy
+
+
+def test_03_spirals_need_more_than_one_unit_per_layer() -> None:
+    """'On the spirals, how narrow can the layers be?': width 1 fails where the default fits."""
+    w = _playground(dataset="spirals")
+    assert w.result.accuracy > 0.9
+    w.controls["width"].value = 1
+    assert w.result.accuracy < 0.8
+
+
+@pytest.mark.parametrize(("depth", "optimizer"), [(20, "adam"), (10, "sgd")])
+def test_03_deep_sigmoid_is_stuck_at_ln2_and_relu_fixes_it(depth, optimizer) -> None:
+    """'Sigmoid with depth 20 (or depth 10 with sgd): the loss is stuck at ln 2 ... Switch to
+    relu: depth 20 then fits the moons'."""
+    w = _playground(activation="sigmoid", depth=depth, optimizer=optimizer)
+    assert "loss stuck at 0.6931" in w.status.value
+    if depth == 20:
+        w.controls["activation"].value = "relu"
+        assert w.result.outcome == "learned" and w.result.accuracy > 0.95
+
+
+def test_03_relu_adam_learning_rate_one_kills_most_units() -> None:
+    """'relu with adam and learning rate 1: most hidden units end up ... dead, and the status
+    reports the fraction'."""
+    w = _playground(activation="relu", learning_rate=1.0)
+    assert w.result.saturation > 0.5
+    assert f"{w.result.saturation:.0%} of hidden units saturated or dead" in w.status.value
