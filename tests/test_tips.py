@@ -294,3 +294,95 @@ def test_03_relu_adam_learning_rate_one_kills_most_units() -> None:
     w = _playground(activation="relu", learning_rate=1.0)
     assert w.result.saturation > 0.5
     assert f"{w.result.saturation:.0%} of hidden units saturated or dead" in w.status.value
+
+
+# --- 04 · vanishing gradients -----------------------------------------------------------------
+# The widget's own verdicts (its status line) are tested with the widget in
+# tests/test_widgets_vanishing.py. Here each tip's claim about the network is
+# checked with the library computation the widget shows: the network it builds
+# (32 units per hidden layer, float32), its gradient norms and activations at
+# initialisation on 256 standardised moons, and 60 full-batch steps of gradient
+# descent at the widget's default learning rate 0.3.
+
+INITIALIZATIONS = {
+    "xavier": ("xavier", {}),
+    "he": ("he", {}),
+    "normal(0.01)": ("normal", {"std": 0.01}),
+    "normal(1.0)": ("normal", {"std": 1.0}),
+}
+
+
+def _vanishing(depth=10, activation="sigmoid", init="xavier", lr=0.3, train=False, **options):
+    from nnlib.data import Standardizer, make_moons
+    from nnlib.diagnostics import activation_stats, grad_norms
+    from nnlib.model import mlp
+    from nnlib.train import fit
+
+    X, y = make_moons(256, noise=0.15, seed=0, dtype=np.float64)
+    X = Standardizer().fit_transform(X).astype(np.float32)
+    name, kwargs = INITIALIZATIONS[init]
+    net = mlp(
+        [2] + [32] * depth + [1], activation=activation, init=name, init_kwargs=kwargs, **options
+    )
+    params = net.init(0)
+    with np.errstate(all="ignore"):
+        _, grads, _, _ = net.loss_and_grads(params, X, y, "bce", check=False)
+        stats = activation_stats(net, params, X, train=True, seed=0)
+    norms = list(grad_norms(grads).values())
+    hidden = [s for s in stats if s["kind"] == activation]
+    out = {
+        "first": norms[0],
+        "ratio": norms[0] / norms[-1],
+        "saturated": float(np.mean([s["saturated"] for s in hidden])),
+        "std": [s["std"] for s in hidden],
+    }
+    if train:
+        out["history"] = fit(
+            net, params, X, y, loss="bce", optimizer="sgd", lr=lr, epochs=60, seed=0
+        ).history
+    return out
+
+
+def test_04_deeper_sigmoid_networks_have_a_steeper_staircase() -> None:
+    """'sigmoid, depth 2 → 20: ... from a few hundredths ... at depth 2 to below 1e-12 ...'."""
+    ratios = [_vanishing(depth=d)["ratio"] for d in (2, 10, 20)]
+    assert 0.01 < ratios[0] < 0.1
+    assert ratios[0] > ratios[1] > ratios[2]
+    assert ratios[2] < 1e-12
+
+
+@pytest.mark.parametrize("option", ["batchnorm", "residual"])
+def test_04_batch_norm_and_residual_bring_the_first_layers_gradient_back(option) -> None:
+    """'the same (depth 20) with batch norm, then with residual: ... more than a billion
+    times larger than without'."""
+    plain = _vanishing(depth=20)["first"]
+    fixed = _vanishing(depth=20, **{option: True})["first"]
+    assert fixed > 1e9 * plain
+
+
+def test_04_large_tanh_weights_saturate_and_the_gradient_grows_downwards() -> None:
+    """'tanh with normal(1.0): about half of the values saturated ..., and the first layer's
+    gradient about a hundred times the last layer's'."""
+    m = _vanishing(activation="tanh", init="normal(1.0)")
+    assert 0.4 < m["saturated"] < 0.7
+    assert 30 < m["ratio"] < 300
+
+
+def test_04_relu_signal_dies_out_blows_up_or_stays_with_he() -> None:
+    """'relu with normal(0.01): ... about 1e-15 in layer 10; with normal(1.0) they grow to
+    about 1e5 and training diverges; he keeps them between about 0.3 and 1'."""
+    small = _vanishing(activation="relu", init="normal(0.01)")["std"]
+    assert all(b < a for a, b in zip(small, small[1:], strict=False)) and small[-1] < 1e-14
+    large = _vanishing(activation="relu", init="normal(1.0)", train=True)
+    assert 1e4 < large["std"][-1] < 1e6 and large["history"].diverged
+    he = _vanishing(activation="relu", init="he")["std"]
+    assert all(0.3 < s < 1.0 for s in he)
+
+
+def test_04_deep_relu_diverges_at_the_default_learning_rate_and_trains_at_a_smaller_one() -> None:
+    """'relu, he, depth 20: at the default learning rate 0.3 the run already diverges within a
+    few steps; lower the learning rate to 0.1 and it trains'."""
+    fast = _vanishing(depth=20, activation="relu", init="he", train=True)["history"]
+    assert fast.diverged and fast.diverged_at_step <= 10
+    slow = _vanishing(depth=20, activation="relu", init="he", lr=0.1, train=True)["history"]
+    assert not slow.diverged and slow.step_loss[-1] < 0.5 * math.log(2)
