@@ -386,3 +386,85 @@ def test_04_deep_relu_diverges_at_the_default_learning_rate_and_trains_at_a_smal
     assert fast.diverged and fast.diverged_at_step <= 10
     slow = _vanishing(depth=20, activation="relu", init="he", lr=0.1, train=True)["history"]
     assert not slow.diverged and slow.step_loss[-1] < 0.5 * math.log(2)
+
+
+# --- 05 · overfitting ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def overfitting():
+    from nnlib.widgets.overfitting import OverfittingWidget
+
+    return OverfittingWidget()
+
+
+def _overfit(widget, **values):
+    """Move the controls to ``values`` (the others back to the defaults) and return the result."""
+    defaults = {"width": 64, "depth": 2, "l2": 0.0, "dropout": 0.0, "n_train": 300}
+    defaults["learning_rate"] = 0.01
+    for name, value in {**defaults, **values}.items():
+        if widget.controls[name].value != value:
+            widget.controls[name].value = value
+    return widget.result
+
+
+def test_05_default_overfits_and_more_data_closes_the_gap(overfitting) -> None:
+    """'The default ... overfits: the validation loss turns up after its minimum ... Move
+    training examples to 1000: the accuracy gap shrinks from about 7 to about 3 points and the
+    validation loss no longer turns up'."""
+    r = _overfit(overfitting)
+    assert r.outcome == "overfitting" and "overfitting" in overfitting.status.value
+    assert f"lowest at epoch {r.best_epoch}" in overfitting.status.value
+    assert 0.06 < r.gap < 0.08
+    r = _overfit(overfitting, n_train=1000)
+    assert r.outcome == "fit" and 0.02 < r.gap < 0.04
+
+
+def test_05_l2_or_dropout_stop_the_validation_loss_from_climbing(overfitting) -> None:
+    """'raise λ to 0.01, or the dropout rate to 0.5 ... the validation loss no longer climbs
+    (with λ = 0.01 it stays near 0.24 while the default's rises to about 0.31; with dropout 0.5
+    it is still falling at the last epoch), and the accuracy gap narrows'."""
+    default = _overfit(overfitting)
+    assert 0.29 < default.history.val_loss[-1] < 0.33
+    l2 = _overfit(overfitting, l2=0.01)
+    assert all(0.22 < v < 0.26 for v in l2.history.val_loss[30:])
+    dropout = _overfit(overfitting, dropout=0.5)
+    assert dropout.best_epoch == len(dropout.history.val_loss) - 1
+    for r in (l2, dropout):
+        assert r.outcome != "overfitting" and r.gap < default.gap
+
+
+@pytest.mark.parametrize(
+    ("settings", "cause"),
+    [
+        ({"width": 1}, "width 1 is a bottleneck"),
+        ({"dropout": 0.9}, "dropout 0.9 silences most units"),
+        ({"l2": 1.0}, "λ = 1 pulls every weight towards 0"),
+    ],
+)
+def test_05_underfitting_corners_are_named(overfitting, settings, cause) -> None:
+    """'Find the underfitting corners: width 1, dropout rate 0.9, λ = 1. The status line names
+    the likely cause'."""
+    r = _overfit(overfitting, **settings)
+    assert r.outcome == "underfitting"
+    assert "underfitting" in overfitting.status.value and cause in overfitting.status.value
+
+
+def test_05_extreme_learning_rates_underfit_for_opposite_reasons(overfitting) -> None:
+    """'Set the learning rate to 10, then to 1e-4: both underfit, for opposite reasons'."""
+    _overfit(overfitting, learning_rate=10.0)
+    assert "underfitting" in overfitting.status.value and "overshoot" in overfitting.status.value
+    _overfit(overfitting, learning_rate=1e-4)
+    assert "underfitting" in overfitting.status.value and "too small" in overfitting.status.value
+
+
+def test_05_deeper_network_overfits_earlier_and_more(overfitting) -> None:
+    """'increase the depth to 6 ... the validation loss turns up earlier and rises higher'."""
+    shallow = _overfit(overfitting)
+    deep = _overfit(overfitting, depth=6)
+    assert deep.outcome == "overfitting" and deep.best_epoch < shallow.best_epoch
+
+    def rise(r):
+        return r.history.val_loss[-1] - r.history.val_loss[r.best_epoch]
+
+    assert rise(deep) > rise(shallow)
