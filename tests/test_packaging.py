@@ -345,6 +345,7 @@ def test_import_nnlib_is_light_and_fast() -> None:
 # Library modules that must load with NumPy alone (plots and widgets need matplotlib).
 NUMPY_ONLY_MODULES = [
     "nnlib.autodiff",
+    "nnlib.calibration",
     "nnlib.data",
     "nnlib.diagnostics",
     "nnlib.gradcheck",

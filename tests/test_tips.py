@@ -468,3 +468,86 @@ def test_05_deeper_network_overfits_earlier_and_more(overfitting) -> None:
         return r.history.val_loss[-1] - r.history.val_loss[r.best_epoch]
 
     assert rise(deep) > rise(shallow)
+
+
+# --- 06 · case studies -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def threshold_widget():
+    from nnlib.widgets.case_studies import ThresholdWidget
+
+    return ThresholdWidget()  # the out-of-fold probabilities of notebook 06
+
+
+def test_06_lowering_the_threshold_to_0_1_only_adds_false_alarms(threshold_widget) -> None:
+    """'Lower the threshold from 0.5 to 0.1: not one more malignant tumour is caught (5 are still
+    missed ...), but the false alarms rise from 8 to 20'."""
+    w = threshold_widget
+    w.controls["threshold"].value = 0.5
+    assert (w.result.fn, w.result.fp) == (5, 8)
+    assert "5 of 170 malignant missed" in w.status.value and "(8 false alarms)" in w.status.value
+    w.controls["threshold"].value = 0.1
+    assert (w.result.fn, w.result.fp) == (5, 20)
+    missed = w.probabilities[(w.y_true == 1) & (w.probabilities < 0.5)]
+    assert missed.size == 5 and missed.max() < 0.1
+
+
+def test_06_a_lower_threshold_moves_the_operating_point_up_and_right(threshold_widget) -> None:
+    """'The lower the threshold, the further up and to the right the operating point moves'."""
+    w = threshold_widget
+    points = []
+    for t in (0.9, 0.5, 0.2, 0.05, 0.01):
+        w.controls["threshold"].value = t
+        r = w.result
+        points.append((r.fp / (r.fp + r.tn), r.tp / (r.tp + r.fn)))
+    fpr, tpr = np.array(points).T
+    assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    assert fpr[-1] > fpr[0] and tpr[-1] > tpr[0]
+
+
+def test_06_catching_the_last_malignant_tumour_costs_180_false_alarms(threshold_widget) -> None:
+    """'Catching the last of them takes a threshold of 0.001 and costs 180 false alarms'."""
+    w = threshold_widget
+    w.controls["threshold"].value = 0.01
+    assert w.result.fn == 1
+    w.controls["threshold"].value = 0.001
+    assert w.result.fn == 0 and w.result.fp == 180
+
+
+@pytest.fixture(scope="module")
+def housing_widget():
+    from nnlib.widgets.case_studies import HousingWidget
+
+    return HousingWidget()
+
+
+def test_06_one_hidden_unit_is_worse_than_the_linear_model(housing_widget) -> None:
+    """'Width 1: a single hidden unit ends about $60,000 off, worse than the linear model
+    ($49,400). Width 64 beats it (about $43,000)'."""
+    w = housing_widget
+    assert round(w.linear_mae, -2) == 49_400
+    w.controls["learning_rate"].value = 3e-3
+    w.controls["width"].value = 1
+    assert (
+        57_000 < w.result.final_mae < 63_000 and "does not beat the linear model" in w.status.value
+    )
+    w.controls["width"].value = 64
+    assert 41_000 < w.result.final_mae < 45_000 and "beats the linear model" in w.status.value
+
+
+def test_06_learning_rates_slow_good_and_wild(housing_widget) -> None:
+    """'the learning rate at 1e-4: ... still above the mean predictor's; at 1e-2 it beats the
+    linear model; at 10 the error jumps around in the millions ..., yet training does not
+    diverge'."""
+    w = housing_widget
+    w.controls["width"].value = 16
+    w.controls["learning_rate"].value = 1e-4
+    assert w.result.final_mae > w.mean_mae
+    w.controls["learning_rate"].value = 1e-2
+    assert w.result.final_mae < w.linear_mae
+    w.controls["learning_rate"].value = 10.0
+    r = w.result
+    assert not r.history.diverged and np.all(np.isfinite(r.val_mae))
+    assert r.val_mae.min() > 5 * w.mean_mae and r.val_mae.max() > 1e6
+    assert np.sum(np.diff(r.val_mae) > 0) >= 2  # it jumps up as well as down
