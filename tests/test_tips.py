@@ -551,3 +551,88 @@ def test_06_learning_rates_slow_good_and_wild(housing_widget) -> None:
     assert not r.history.diverged and np.all(np.isfinite(r.val_mae))
     assert r.val_mae.min() > 5 * w.mean_mae and r.val_mae.max() > 1e6
     assert np.sum(np.diff(r.val_mae) > 0) >= 2  # it jumps up as well as down
+
+
+# --- 07 · entropy ---------------------------------------------------------------------------------
+
+
+def _entropy(**values):
+    from nnlib.widgets.entropy import EntropyWidget
+
+    w = EntropyWidget()
+    for name, value in values.items():
+        w.controls[name].value = value
+    return w
+
+
+def _set_logits(w, logits) -> None:
+    for k, value in enumerate(logits):
+        w.controls[f"logit_{k}"].value = value
+
+
+@pytest.mark.parametrize("true_class", [0, 1, 2, 3])
+def test_07_equal_logits_give_the_largest_entropy_whatever_the_class(true_class) -> None:
+    """'set all four logits equal. H(q) = log 4 (1.386 nats, 2 bits), and so is the loss,
+    whatever the true class. Now add the same amount to every logit: nothing changes'."""
+    w = _entropy(true_class=true_class)
+    _set_logits(w, [0.5] * 4)
+    r = w.result
+    assert r.entropy_q == pytest.approx(math.log(4)) and r.cross_entropy == pytest.approx(
+        math.log(4)
+    )
+    assert "H(q) = 1.39 nats" in w.status.value
+    before = (r.entropy_q, r.cross_entropy, r.gradient.copy())
+    _set_logits(w, [3.5] * 4)
+    assert (w.result.entropy_q, w.result.cross_entropy) == pytest.approx(before[:2])
+    np.testing.assert_allclose(w.result.gradient, before[2], atol=1e-15)
+    w.controls["units"].value = "bits"
+    assert w.result.entropy_q == pytest.approx(2.0) and "H(q) = 2 bits" in w.status.value
+
+
+def test_07_raising_the_true_logit_shrinks_loss_and_gradient() -> None:
+    """'raise the true class's logit (class 1, from 1) step by step. The loss and the whole
+    gradient shrink towards 0 at every step. The entropy first rises a little ..., then falls'."""
+    w = _entropy()
+    assert w.values["true_class"] == 1 and w.values["logit_1"] == 1.0
+    rows = []
+    for value in np.arange(1.0, 12.01, 1.0):
+        w.controls["logit_1"].value = float(value)
+        r = w.result
+        rows.append((r.cross_entropy, np.linalg.norm(r.gradient), r.entropy_q))
+    loss, grad, entropy = np.array(rows).T
+    assert np.all(np.diff(loss) < 0) and np.all(np.diff(grad) < 0)
+    assert loss[-1] < 1e-3 and grad[-1] < 1e-3
+    assert entropy[1] > entropy[0]  # the tie with class 0 at logit 2
+    assert np.all(np.diff(entropy[1:]) < 0) and entropy[-1] < 0.01
+
+
+def test_07_confidently_wrong_has_a_large_loss_and_a_full_gradient() -> None:
+    """'true class 1, logit 0 at 20 and the others at -20. The loss is about 40 nats, and the
+    gradient is (1, -1, 0, 0) ... Every number stays finite'."""
+    w = _entropy(true_class=1)
+    _set_logits(w, [20.0, -20.0, -20.0, -20.0])
+    r = w.result
+    assert 39.5 < r.cross_entropy < 40.5
+    np.testing.assert_allclose(r.gradient, [1.0, -1.0, 0.0, 0.0], atol=1e-12)
+    assert all(np.isfinite(v) for v in (r.entropy_q, r.cross_entropy, r.kl))
+    assert "confidently wrong" in w.status.value
+
+
+def test_07_label_smoothing_keeps_the_loss_above_the_target_entropy() -> None:
+    """'set ε = 0.1 and make the prediction very confident in the true class. The loss no longer
+    goes to 0: its minimum is H(y) > 0, reached at q = y, and the gradient now pulls an
+    overconfident q back'."""
+    w = _entropy(true_class=1, smoothing=0.1)
+    _set_logits(w, [0.0, 0.0, 0.0, 0.0])
+    losses = []
+    for value in np.arange(0.0, 20.01, 0.1):
+        w.controls["logit_1"].value = float(value)
+        losses.append((w.result.cross_entropy, float(value), w.result.entropy_y))
+    best_loss, best_logit, target_entropy = min(losses)
+    assert target_entropy > 0.3
+    assert best_loss == pytest.approx(target_entropy, abs=1e-3)
+    assert best_logit == pytest.approx(math.log(0.925 / 0.025), abs=0.1)  # where q = y
+    w.controls["logit_1"].value = 20.0  # very confident
+    r = w.result
+    assert r.cross_entropy > target_entropy + 1
+    assert r.gradient[1] > 0  # descent lowers the true logit: pulls the prediction back
