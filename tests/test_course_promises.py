@@ -92,3 +92,30 @@ def test_every_named_solution_exists(path: Path) -> None:
     named = set(SOLUTION_NAME.findall(text)) - {"name"}  # 'show_solution("name")': a placeholder
     assert "exercises.show_solution" not in text
     assert named == set(module.SOLUTIONS)
+
+
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [
+        ("05_overfitting.ipynb", "## 9. The test set, touched once"),
+        ("06_case_studies.ipynb", "### 1.10 The test set, once"),
+        ("08_speed.ipynb", "## 6. The test set, once"),
+    ],
+)
+def test_the_test_set_is_used_only_after_its_section_heading(name: str, heading: str) -> None:
+    """Notebooks 05, 06 and 08 teach that the test set is touched once, at the end: no code
+    cell before that section reads it (defining the split is all that may happen earlier)."""
+    cells = _cells(NOTEBOOKS / name)
+    start = next(i for i, c in enumerate(cells) if heading in _source(c))
+    early = []
+    for cell in cells[:start]:
+        if cell["cell_type"] != "code":
+            continue
+        for line in _source(cell).splitlines():
+            # Reading only the size of the test part (len, .shape) is not using it.
+            reads = re.sub(r"len\([\w.]*[Xy]_test\)|[\w.]*[Xy]_test\.shape", "", line)
+            uses = re.search(r"[Xy]_test\b", reads)
+            defines = re.match(r"\s*(X_[a-z]+, y_[a-z]+, )*X_test, y_test\b.*=", line)
+            if uses and not defines:
+                early.append(line.strip())
+    assert early == []

@@ -636,3 +636,51 @@ def test_07_label_smoothing_keeps_the_loss_above_the_target_entropy() -> None:
     r = w.result
     assert r.cross_entropy > target_entropy + 1
     assert r.gradient[1] > 0  # descent lowers the true logit: pulls the prediction back
+
+
+# --- 08 · speed ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def speed():
+    from nnlib.widgets.speed import SpeedWidget
+
+    return SpeedWidget()
+
+
+def _speed_run(widget, batch_size, learning_rate):
+    widget.controls["learning_rate"].value = learning_rate
+    widget.controls["batch_size"].value = batch_size
+    return widget.result
+
+
+def test_08_per_epoch_small_batches_learn_and_the_full_batch_barely_starts(speed) -> None:
+    """'batch size 1, then 16, then full, at learning rate 0.1 (5 epochs): per epoch, batch sizes
+    1 and 16 end close together (validation loss about 0.23 and 0.26; batch 1 jumps around more
+    on the way), while the full batch has barely started (about 2.2)'."""
+    assert speed.values["epochs"] == 5
+    one = _speed_run(speed, 1, 0.1)
+    sixteen = _speed_run(speed, 16, 0.1)
+    full = _speed_run(speed, 1000, 0.1)
+    assert 0.2 < one.val_loss[-1] < 0.26 and 0.23 < sixteen.val_loss[-1] < 0.29
+    assert np.sum(np.diff(one.val_loss) > 0) > np.sum(np.diff(sixteen.val_loss) > 0)
+    assert 2.1 < full.val_loss[-1] < 2.25
+
+
+def test_08_full_batch_gains_up_to_about_one_and_stops_learning_from_three(speed) -> None:
+    """'at the full batch, raise the learning rate: it helps up to about 1 (validation loss about
+    1.4 after 5 epochs, still far behind batch 16 at 0.1), and from about 3 on the run no longer
+    learns'."""
+    sixteen = _speed_run(speed, 16, 0.1).val_loss[-1]
+    finals = {lr: _speed_run(speed, 1000, lr).val_loss[-1] for lr in (0.1, 0.3, 1.0)}
+    assert finals[0.1] > finals[0.3] > finals[1.0]
+    assert 1.3 < finals[1.0] < 1.5 and finals[1.0] > 4 * sixteen
+    for lr in (3.0, 5.0, 10.0):
+        r = _speed_run(speed, 1000, lr)
+        assert r.val_loss[-1] > r.val_loss[0] and "no progress" in speed.status.value
+
+
+def test_08_learning_rate_ten_does_not_learn(speed) -> None:
+    """'learning rate 10: the status line reports a run that does not learn'."""
+    _speed_run(speed, 32, 10.0)
+    assert "no progress" in speed.status.value
