@@ -24,6 +24,7 @@ _SUBMODULES = {
     "activations",
     "autodiff",
     "backend",
+    "calibration",
     "data",
     "diagnostics",
     "exercises",

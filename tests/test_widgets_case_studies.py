@@ -10,7 +10,6 @@ import pytest
 
 from nnlib import metrics
 from nnlib.data import load_california_housing
-from nnlib.exercises import case_studies as ex
 from nnlib.model import mlp
 from nnlib.widgets import case_studies as cs
 
@@ -273,84 +272,3 @@ def test_train_housing_refuses_bad_settings(housing: cs.HousingData) -> None:
         cs.train_housing(housing, width=4, learning_rate=-1.0)
     with pytest.raises(ValueError, match="width must be one of"):
         cs.HousingWidget(data=housing, width=3)
-
-
-# --- exercise checks -----------------------------------------------------------------------
-
-
-def printed(capsys) -> str:
-    return capsys.readouterr().out
-
-
-def test_cost_threshold_check(capsys) -> None:
-    ex.check_cost_threshold(ex.solution_cost_threshold)
-    assert printed(capsys).startswith("Correct!")
-    ex.check_cost_threshold(lambda c_fn, c_fp: c_fn / (c_fn + c_fp))
-    assert "swapped" in printed(capsys)
-    ex.check_cost_threshold(lambda c_fn, c_fp: c_fp / c_fn)
-    assert "odds" in printed(capsys)
-    ex.check_cost_threshold(lambda c_fn, c_fp: None)
-    assert printed(capsys).startswith("Not yet")
-    ex.check_cost_threshold(lambda c_fn, c_fp: 1 / 0)
-    assert "ZeroDivisionError" in printed(capsys)
-
-
-def test_solution_threshold_for_recall_is_the_largest_that_works() -> None:
-    for y, p, target in ex._recall_cases():
-        t = ex.solution_threshold_for_recall(y, p, target)
-        assert np.mean(p[y == 1] >= t) >= target
-        larger = p[p > t]
-        if larger.size:
-            assert np.mean(p[y == 1] >= larger.min()) < target
-
-
-def test_threshold_for_recall_check(capsys) -> None:
-    ex.check_threshold_for_recall(ex.solution_threshold_for_recall)
-    assert printed(capsys).startswith("Correct!")
-    ex.check_threshold_for_recall(lambda y, p, target: 0.0)  # reaches it, but too many alarms
-    assert "larger threshold" in printed(capsys)
-    ex.check_threshold_for_recall(lambda y, p, target: 0.99)
-    assert "too high" in printed(capsys)
-    ex.check_threshold_for_recall(lambda y, p, target: None)
-    assert printed(capsys).startswith("Not yet")
-
-
-def test_impute_training_median_check(capsys) -> None:
-    ex.check_impute_training_median(ex.solution_impute_training_median)
-    assert printed(capsys).startswith("Correct!")
-
-    def all_rows_median(X_train, X_other, column):
-        median = np.nanmedian(np.r_[X_train[:, column], X_other[:, column]])
-        return tuple(np.where(np.isnan(X), median, X) for X in (X_train, X_other))
-
-    ex.check_impute_training_median(all_rows_median)
-    assert "median of all rows" in printed(capsys)
-
-    def in_place(X_train, X_other, column):
-        median = np.nanmedian(X_train[:, column])
-        for X in (X_train, X_other):
-            X[np.isnan(X[:, column]), column] = median
-        return X_train, X_other
-
-    ex.check_impute_training_median(in_place)
-    assert "changed the arrays" in printed(capsys)
-    ex.check_impute_training_median(lambda a, b, c: (a, b))
-    assert "NaN values remain" in printed(capsys)
-
-
-def test_to_dollars_check(capsys) -> None:
-    ex.check_to_dollars(ex.solution_to_dollars)
-    assert printed(capsys).startswith("Correct!")
-    ex.check_to_dollars(lambda z, mean, std: z * std)
-    assert "mean is missing" in printed(capsys)
-    ex.check_to_dollars(lambda z, mean, std: (z - mean) / std)
-    assert "undo" in printed(capsys)
-    ex.check_to_dollars(lambda z, mean, std: None)
-    assert printed(capsys).startswith("Not yet")
-
-
-def test_show_solution(capsys) -> None:
-    ex.show_solution("to_dollars")
-    assert "z * std + mean" in printed(capsys)
-    with pytest.raises(ValueError, match="Valid names"):
-        ex.show_solution("nope")

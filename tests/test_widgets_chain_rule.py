@@ -1,4 +1,4 @@
-"""Widgets and exercises of notebook 01 (chain rule and autodiff), driven from Python."""
+"""Widgets of notebook 01 (chain rule and autodiff), driven from Python."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from nnlib.autodiff import Value  # noqa: E402
-from nnlib.exercises import chain_rule as ex  # noqa: E402
 from nnlib.widgets.chain_rule import (  # noqa: E402
     FUNCTIONS,
     DerivativeWidget,
@@ -199,90 +197,3 @@ def test_derivative_widget_extremes_do_not_raise(x: float) -> None:
 def test_derivative_widget_rejects_an_unknown_function() -> None:
     with pytest.raises(ValueError, match="Choose one of"):
         DerivativeWidget(function="cosh(x)")
-
-
-# --- exercises ---------------------------------------------------------------------------
-
-
-def printed(capsys, check, answer) -> str:
-    check(answer)
-    return capsys.readouterr().out
-
-
-def test_solution_dL_dw1_agrees_with_autodiff() -> None:
-    p = ex.EXERCISE_NEURON
-    graph = neuron_graph(p.x1, p.x2, p.w1, p.w2, p.b, p.y)
-    assert ex.solution_dL_dw1() == pytest.approx(graph.grads["w1"], rel=1e-12)
-
-
-def test_check_dL_dw1(capsys) -> None:
-    right = ex.solution_dL_dw1()
-    assert printed(capsys, ex.check_dL_dw1, right).startswith("Correct!")
-    assert printed(capsys, ex.check_dL_dw1, round(right, 3)).startswith("Correct!")
-    assert "replace None" in printed(capsys, ex.check_dL_dw1, None)
-    assert "a number" in printed(capsys, ex.check_dL_dw1, "-2.27")
-    assert "sign" in printed(capsys, ex.check_dL_dw1, -right)
-    assert "factor 2" in printed(capsys, ex.check_dL_dw1, right / 2)
-    p = ex.EXERCISE_NEURON
-    assert "∂n/∂w1 = x1" in printed(capsys, ex.check_dL_dw1, right / p.x1)
-    o = math.tanh(p.w1 * p.x1 + p.w2 * p.x2 + p.b)
-    assert "1 - o²" in printed(capsys, ex.check_dL_dw1, right / (1 - o**2))
-    assert "∂o/∂w1" in printed(capsys, ex.check_dL_dw1, right / (2 * (o - p.y)))
-    other = printed(capsys, ex.check_dL_dw1, 123.0)
-    assert other.startswith("Not yet") and "2(o - y) · (1 - o²) · x1" in other
-
-
-def test_check_mul_backward(capsys) -> None:
-    assert printed(capsys, ex.check_mul_backward, ex.solution_mul_backward) == "Correct!\n"
-
-    def stub(x, y, out_grad):
-        return None
-
-    assert "returned None" in printed(capsys, ex.check_mul_backward, stub)
-    swapped = printed(capsys, ex.check_mul_backward, lambda x, y, g: (x * g, y * g))
-    assert "swapped" in swapped
-    no_chain = printed(capsys, ex.check_mul_backward, lambda x, y, g: (y, x))
-    assert "out_grad is missing" in no_chain
-    assert "addition" in printed(capsys, ex.check_mul_backward, lambda x, y, g: (g, g))
-    assert "two numbers" in printed(capsys, ex.check_mul_backward, lambda x, y, g: x * y * g)
-    raised = printed(capsys, ex.check_mul_backward, lambda x, y, g: 1 / 0)
-    assert "ZeroDivisionError" in raised
-    assert "pass your function itself" in printed(capsys, ex.check_mul_backward, 3.0)
-
-
-def test_check_used_twice(capsys) -> None:
-    a, b = Value(ex.USED_TWICE_A), Value(ex.USED_TWICE_B)
-    f = a * b + a * a
-    f.backward()
-    assert ex.solution_used_twice() == a.grad
-    assert printed(capsys, ex.check_used_twice, a.grad).startswith("Correct!")
-    # a Value counts as its .data (here a = 3, which is not df/da)
-    assert printed(capsys, ex.check_used_twice, a).startswith("Not yet")
-    assert "only the path through a·b" in printed(capsys, ex.check_used_twice, b.data)
-    assert "only the path through a·a" in printed(capsys, ex.check_used_twice, 2 * a.data)
-    assert "a + a" in printed(capsys, ex.check_used_twice, a.data + b.data)
-    assert "f itself" in printed(capsys, ex.check_used_twice, f.data)
-    assert "replace None" in printed(capsys, ex.check_used_twice, None)
-
-
-def test_check_centred_difference(capsys) -> None:
-    correct = printed(capsys, ex.check_centred_difference, ex.solution_centred_difference)
-    assert correct == "Correct!\n"
-
-    def forward(f, x, h):
-        return (f(x + h) - f(x)) / h
-
-    def no_two(f, x, h):
-        return (f(x + h) - f(x - h)) / h
-
-    assert "forward difference" in printed(capsys, ex.check_centred_difference, forward)
-    assert "2h" in printed(capsys, ex.check_centred_difference, no_two)
-    assert "returned None" in printed(capsys, ex.check_centred_difference, lambda f, x, h: None)
-
-
-def test_show_solution_prints_the_source(capsys) -> None:
-    ex.show_solution("mul_backward")
-    out = capsys.readouterr().out
-    assert "def solution_mul_backward" in out and "return y * out_grad, x * out_grad" in out
-    with pytest.raises(ValueError, match="Valid names"):
-        ex.show_solution("nonexistent")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import math
 import warnings
@@ -12,7 +10,6 @@ import numpy as np
 import pytest
 
 from nnlib import information
-from nnlib.exercises import entropy as ex
 from nnlib.losses import softmax, softmax_cross_entropy
 from nnlib.widgets.entropy import (
     EntropyWidget,
@@ -222,98 +219,3 @@ def test_slider_descriptions() -> None:
 def test_bad_settings_raise_clearly(kwargs, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         EntropyWidget(**kwargs)
-
-
-# --- exercise checks -----------------------------------------------------------------------
-
-
-def output_of(check, *args) -> str:
-    """What ``check(*args)`` prints."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        check(*args)
-    return buffer.getvalue()
-
-
-def entropy_nats(p):
-    nz = p[p > 0]
-    return -np.sum(nz * np.log(nz))
-
-
-def test_entropy_bits_check() -> None:
-    assert output_of(ex.check_entropy_bits, ex.solution_entropy_bits).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_entropy_bits, lambda p: None)
-    assert "0 * log(0)" in output_of(ex.check_entropy_bits, lambda p: -np.sum(p * np.log2(p)))
-    assert "nats" in output_of(ex.check_entropy_bits, entropy_nats)
-    assert "sign" in output_of(ex.check_entropy_bits, lambda p: -ex.solution_entropy_bits(p))
-    unweighted = output_of(ex.check_entropy_bits, lambda p: -np.sum(np.log2(p[p > 0])))
-    assert "without weighting" in unweighted
-    assert "one number" in output_of(ex.check_entropy_bits, lambda p: p)
-    assert "raised ZeroDivisionError" in output_of(ex.check_entropy_bits, lambda p: 1 / 0)
-
-
-def test_entropy_bits_check_tests_every_case() -> None:
-    # Right for the coin, wrong elsewhere: must not pass.
-    assert not output_of(ex.check_entropy_bits, lambda p: 1.0).startswith("Correct!")
-
-
-def test_kl_divergence_check() -> None:
-    assert output_of(ex.check_kl_divergence, ex.solution_kl_divergence).startswith("Correct!")
-
-    def filtered(p, q):
-        m = p > 0
-        return np.sum(p[m] * np.log(p[m] / q[m]))
-
-    assert output_of(ex.check_kl_divergence, filtered).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_kl_divergence, lambda p, q: None)
-    assert "swapped" in output_of(ex.check_kl_divergence, lambda p, q: filtered(q, p))
-    assert "cross-entropy" in output_of(ex.check_kl_divergence, lambda p, q: -np.sum(p * np.log(q)))
-    assert "nan" in output_of(ex.check_kl_divergence, lambda p, q: np.sum(p * np.log(p / q)))
-    assert "bits" in output_of(ex.check_kl_divergence, lambda p, q: filtered(p, q) / np.log(2))
-
-    def finite_only(p, q):
-        m = (p > 0) & (q > 0)
-        return np.sum(p[m] * np.log(p[m] / q[m]))
-
-    assert "infinite" in output_of(ex.check_kl_divergence, finite_only)
-
-
-def test_ce_gradient_check() -> None:
-    assert output_of(ex.check_ce_gradient, ex.solution_ce_gradient).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_ce_gradient, lambda z, k: None)
-
-    def naive(z, k):
-        e = np.exp(z)
-        g = e / e.sum()
-        g[k] -= 1
-        return g
-
-    assert "overflows" in output_of(ex.check_ce_gradient, naive)
-    assert "flipped" in output_of(ex.check_ce_gradient, lambda z, k: -ex.solution_ce_gradient(z, k))
-    q_only = output_of(
-        ex.check_ce_gradient, lambda z, k: ex.solution_ce_gradient(z, k) + np.eye(len(z))[k]
-    )
-    assert "softmax(z) alone" in q_only
-    assert "not from the logits" in output_of(
-        ex.check_ce_gradient, lambda z, k: z - np.eye(len(z))[k]
-    )
-    assert "shape" in output_of(ex.check_ce_gradient, lambda z, k: 0.0)
-
-
-def test_checks_do_not_change_the_learners_view_of_inputs() -> None:
-    seen = []
-
-    def spy(z, k):
-        seen.append(z.copy())
-        z[:] = 0.0  # an in-place change must not leak into later cases
-        return ex.solution_ce_gradient(seen[-1], k)
-
-    assert output_of(ex.check_ce_gradient, spy).startswith("Correct!")
-    assert not np.allclose(seen[0], 0.0)
-
-
-def test_show_solution_prints_source(capsys) -> None:
-    ex.show_solution("ce_gradient")
-    assert "np.exp(z - z.max())" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="Valid names"):
-        ex.show_solution("nope")

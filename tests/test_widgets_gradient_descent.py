@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import warnings
 
 import numpy as np
 import pytest
 
-from nnlib.exercises import gradient_descent as ex
 from nnlib.optim import OPTIMIZERS
 from nnlib.surfaces import SURFACES
 from nnlib.widgets.gradient_descent import GradientDescentWidget, describe_run
@@ -156,67 +153,3 @@ def test_unknown_settings_raise_clearly() -> None:
         GradientDescentWidget(surface="saddle")
     with pytest.raises(ValueError, match="Valid ones"):
         GradientDescentWidget(optimizer="lbfgs")
-
-
-# --- exercise checks -------------------------------------------------------------------------
-
-
-def output_of(check, *args) -> str:
-    """What ``check(*args)`` prints."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        check(*args)
-    return buffer.getvalue()
-
-
-def test_gradient_step_check() -> None:
-    assert output_of(ex.check_gradient_step, ex.solution_gradient_step).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_gradient_step, lambda t, g, lr: None)
-    assert "uphill" in output_of(ex.check_gradient_step, lambda t, g, lr: t + lr * g)
-    assert "learning rate is missing" in output_of(ex.check_gradient_step, lambda t, g, lr: t - g)
-
-    def in_place(theta, grad, lr):
-        theta -= lr * grad
-        return theta
-
-    assert "in place" in output_of(ex.check_gradient_step, in_place)
-    assert "raised TypeError" in output_of(ex.check_gradient_step, lambda t, g: t)
-
-
-def test_largest_stable_lr_check() -> None:
-    assert output_of(ex.check_largest_stable_lr, ex.solution_largest_stable_lr).startswith(
-        "Correct!"
-    )
-    assert "returned None" in output_of(ex.check_largest_stable_lr, lambda a: None)
-    assert "one step" in output_of(ex.check_largest_stable_lr, lambda a: 1 / a)
-    assert "1/a" in output_of(ex.check_largest_stable_lr, lambda a: 2 * a)
-    too_big = output_of(ex.check_largest_stable_lr, lambda a: 3 / a)
-    assert "does not converge" in too_big and "|1 - η a| = 1" in too_big
-
-
-def test_velocity_update_check() -> None:
-    assert output_of(ex.check_velocity_update, ex.solution_velocity_update).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_velocity_update, lambda v, g, b: None)
-    assert "moving-average" in output_of(
-        ex.check_velocity_update, lambda v, g, b: b * v + (1 - b) * g
-    )
-    assert "β is missing" in output_of(ex.check_velocity_update, lambda v, g, b: v + g)
-    hard_coded = output_of(ex.check_velocity_update, lambda v, g, b: 0.9 * v + g)
-    assert not hard_coded.startswith("Correct!")
-
-
-def test_fast_learning_rate_check() -> None:
-    best = ex.solution_fast_learning_rate()
-    assert best == pytest.approx(2 / 21)
-    assert output_of(ex.check_fast_learning_rate, best).startswith("Correct!")
-    assert "set my_learning_rate" in output_of(ex.check_fast_learning_rate, None)
-    assert "flat direction" in output_of(ex.check_fast_learning_rate, 0.02)
-    assert "steep direction" in output_of(ex.check_fast_learning_rate, 0.0995)
-    assert "too large" in output_of(ex.check_fast_learning_rate, 0.2)
-
-
-def test_show_solution_prints_source(capsys) -> None:
-    ex.show_solution("velocity_update")
-    assert "return beta * v + grad" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="Valid names"):
-        ex.show_solution("nope")

@@ -8,8 +8,6 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 
-from nnlib.exercises import backpropagation as ex
-from nnlib.gradcheck import numerical_gradient
 from nnlib.model import mlp
 from nnlib.train import History
 from nnlib.widgets.playground import (
@@ -311,74 +309,3 @@ def test_extreme_settings_never_raise(settings):
         assert any(
             text in w.status.value for text in ("diverged at step", "loss grew", "loss stuck at")
         )
-
-
-# --- exercise checks ------------------------------------------------------------------------
-
-
-def _printed(capsys, check, fn):
-    check(fn)
-    return capsys.readouterr().out
-
-
-def test_output_layer_check_accepts_the_solution_and_hints_at_mistakes(capsys):
-    check = ex.check_output_layer_grads
-    assert _printed(capsys, check, ex.solution_output_layer_grads).startswith("Correct!")
-    assert "Not done yet" in _printed(capsys, check, lambda H, d: None)
-    assert "shape of its parameter" in _printed(capsys, check, lambda H, d: (d.T @ H, d.sum(0)))
-    assert "axis=0" in _printed(capsys, check, lambda H, d: (H.T @ d, d.sum(1)))
-    assert "mean" in _printed(capsys, check, lambda H, d: (H.T @ d, d.mean(0)))
-    assert "N times too small" in _printed(capsys, check, lambda H, d: (H.T @ d / len(H), d.sum(0)))
-    assert "raised" in _printed(capsys, check, lambda H, d: (H @ d, d.sum(0)))
-
-
-def test_tanh_check_accepts_the_solution_and_hints_at_mistakes(capsys):
-    check = ex.check_tanh_backward
-    assert _printed(capsys, check, ex.solution_tanh_backward).startswith("Correct!")
-    assert "Not done yet" in _printed(capsys, check, lambda dH, H: None)
-    assert "multiplies it" in _printed(capsys, check, lambda dH, H: 1 - H**2)
-    assert "square H" in _printed(capsys, check, lambda dH, H: dH * (1 - H))
-    assert "already tanh" in _printed(capsys, check, lambda dH, H: dH * (1 - np.tanh(H) ** 2))
-    assert "sigmoid" in _printed(capsys, check, lambda dH, H: dH * H * (1 - H))
-    assert "not the matrix product" in _printed(capsys, check, lambda dH, H: dH @ (1 - H**2).T)
-
-
-def test_backward_pass_check_accepts_the_solution_and_hints_at_mistakes(capsys):
-    check = ex.check_backward_pass
-
-    def scaled(factor):
-        return lambda *a: {k: factor * v for k, v in ex.solution_backward_pass(*a).items()}
-
-    def wrong_first_layer(*a):
-        grads = ex.solution_backward_pass(*a)
-        return {**grads, "b1": grads["b1"] + 0.1}
-
-    assert _printed(capsys, check, ex.solution_backward_pass).startswith("Correct!")
-    assert "Not done yet" in _printed(capsys, check, lambda *a: None)
-    assert "wrong sign" in _printed(capsys, check, scaled(-1.0))
-    assert "2 (Z2 - Y)" in _printed(capsys, check, scaled(2.0))
-    assert "N = 6" in _printed(capsys, check, scaled(1 / 6))
-    assert "output layer is right" in _printed(capsys, check, wrong_first_layer)
-    assert "lacks the key" in _printed(capsys, check, lambda *a: {"W1": 0})
-
-
-def test_reference_grads_match_finite_differences_and_the_solution():
-    X, Y, W1, b1, W2, b2 = ex._network_inputs()
-    ref = ex.reference_grads(X, Y, W1, b1, W2, b2)
-    sol = ex.solution_backward_pass(X, Y, W1, b1, W2, b2)
-    for k in ref:
-        np.testing.assert_allclose(sol[k], ref[k], rtol=1e-10, atol=1e-12)
-
-    def loss_of_W1(W):
-        Z2 = np.tanh(X @ W + b1) @ W2 + b2
-        return float(np.mean((Z2 - Y) ** 2))
-
-    np.testing.assert_allclose(ref["W1"], numerical_gradient(loss_of_W1, W1), rtol=1e-6)
-
-
-def test_show_solution_prints_source_and_rejects_unknown_names(capsys):
-    for name in ex.SOLUTIONS:
-        ex.show_solution(name)
-        assert f"def solution_{name}(" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="tanh_backward"):
-        ex.show_solution("softmax")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import warnings
 
@@ -11,7 +9,6 @@ import numpy as np
 import pytest
 
 from nnlib import pruning
-from nnlib.exercises import speed as ex
 from nnlib.model import mlp
 from nnlib.train import evaluate
 from nnlib.widgets.speed import (
@@ -262,92 +259,3 @@ def test_pruning_widget_needs_all_or_none_of_its_inputs(trained: tuple) -> None:
 def test_all_weights_collects_every_weight_matrix() -> None:
     params = mlp([3, 4, 2]).init(0)
     assert all_weights(params).size == 3 * 4 + 4 * 2
-
-
-# --- exercise checks -------------------------------------------------------------------------
-
-
-def output_of(check, *args) -> str:
-    """What ``check(*args)`` prints."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        check(*args)
-    return buffer.getvalue()
-
-
-def test_weight_gradient_check() -> None:
-    assert output_of(ex.check_weight_gradient, ex.solution_weight_gradient).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_weight_gradient, lambda X, dZ: None)
-    assert "transpose" in output_of(ex.check_weight_gradient, lambda X, dZ: dZ.T @ X)
-    assert "divided by N" in output_of(ex.check_weight_gradient, lambda X, dZ: X.T @ dZ / len(X))
-    assert "raised" in output_of(ex.check_weight_gradient, lambda X, dZ: X.T * dZ)
-
-    def loops(X, dZ):
-        dW = np.zeros((X.shape[1], dZ.shape[1]))
-        for n in range(X.shape[0]):
-            for i in range(X.shape[1]):
-                for j in range(dZ.shape[1]):
-                    dW[i, j] += X[n, i] * dZ[n, j]
-        return dW
-
-    assert "still a Python loop" in output_of(ex.check_weight_gradient, loops)
-
-
-def test_flops_per_example_check() -> None:
-    def times(f):
-        return lambda s: f * sum(a * b for a, b in zip(s[:-1], s[1:], strict=False))
-
-    assert output_of(ex.check_flops_per_example, ex.solution_flops_per_example).startswith(
-        "Correct!"
-    )
-    assert ex.solution_flops_per_example([64, 32, 10]) == 6 * (64 * 32 + 32 * 10)
-    assert "returned None" in output_of(ex.check_flops_per_example, lambda s: None)
-    assert "number of weights" in output_of(ex.check_flops_per_example, times(1))
-    assert "forward pass alone" in output_of(ex.check_flops_per_example, times(2))
-    assert "two (a multiply and an add)" in output_of(ex.check_flops_per_example, times(3))
-    assert "expected 6 × weights" in output_of(ex.check_flops_per_example, lambda s: 7)
-
-
-def test_mask_sparsity_check() -> None:
-    assert output_of(ex.check_mask_sparsity, ex.solution_mask_sparsity).startswith("Correct!")
-    assert output_of(ex.check_mask_sparsity, lambda m: pruning.mask_sparsity(m, False)).startswith(
-        "Correct!"
-    )
-    assert "returned None" in output_of(ex.check_mask_sparsity, lambda m: None)
-    assert "density" in output_of(
-        ex.check_mask_sparsity, lambda m: 1 - ex.solution_mask_sparsity(m)
-    )
-    averaged = output_of(
-        ex.check_mask_sparsity, lambda m: float(np.mean([(~np.asarray(x)).mean() for x in m]))
-    )
-    assert "averaged the layers" in averaged
-
-
-def test_prune_smallest_check() -> None:
-    def by(order):
-        def prune_fn(W, s):
-            out = W.copy()
-            out.flat[np.argsort(order(W), axis=None)[: round(s * W.size)]] = 0
-            return out
-
-        return prune_fn
-
-    assert output_of(ex.check_prune_smallest, ex.solution_prune_smallest).startswith("Correct!")
-    assert output_of(ex.check_prune_smallest, by(np.abs)).startswith("Correct!")
-    assert "returned None" in output_of(ex.check_prune_smallest, lambda W, s: None)
-    assert "largest" in output_of(ex.check_prune_smallest, by(lambda W: -np.abs(W)))
-    assert "most negative" in output_of(ex.check_prune_smallest, by(lambda W: W))
-    assert "loses k" in output_of(ex.check_prune_smallest, lambda W, s: np.where(abs(W) < s, 0, W))
-
-    def in_place(W, s):
-        W.flat[np.argsort(np.abs(W), axis=None)[: round(s * W.size)]] = 0
-        return W
-
-    assert "changed W itself" in output_of(ex.check_prune_smallest, in_place)
-
-
-def test_show_solution_prints_source(capsys) -> None:
-    ex.show_solution("weight_gradient")
-    assert "return X.T @ dZ" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="Valid names"):
-        ex.show_solution("nope")

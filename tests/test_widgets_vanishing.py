@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from nnlib.exercises import vanishing as ex
 from nnlib.train import History
 from nnlib.widgets.gradient_diagnosis import VERDICTS, diagnose
 from nnlib.widgets.gradient_flow import (
@@ -322,62 +321,6 @@ def test_extreme_settings_never_raise_and_say_what_happened(settings, expected):
     lo, hi = w.ax_grads.get_ylim()
     assert np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi
     w.fig.canvas.draw()  # rendering the extreme state must work too
-
-
-# --- exercise checks ------------------------------------------------------------------------
-
-
-def _printed(capsys, check, fn):
-    check(fn)
-    return capsys.readouterr().out
-
-
-def test_max_sigmoid_prime_check(capsys):
-    check = ex.check_max_sigmoid_prime
-    assert ex.solution_max_sigmoid_prime() == pytest.approx(0.25, abs=1e-9)
-    assert _printed(capsys, check, ex.solution_max_sigmoid_prime).startswith("Correct!")
-    assert "Not done yet" in _printed(capsys, check, lambda: None)
-    assert "of σ itself" in _printed(capsys, check, lambda: 0.99995)
-    assert "σ(0)" in _printed(capsys, check, lambda: 0.5)
-    assert "argmax" in _printed(capsys, check, lambda: 0.0)
-    assert "one number" in _printed(capsys, check, lambda: np.ones(3))
-    assert "below the true maximum" in _printed(capsys, check, lambda: 0.2)
-    assert "too large" in _printed(capsys, check, lambda: 1.5)
-    assert "raised ZeroDivisionError" in _printed(capsys, check, lambda: 1 / 0)
-
-
-def test_shrink_factor_check(capsys):
-    check = ex.check_shrink_factor
-    assert _printed(capsys, check, ex.solution_shrink_factor).startswith("Correct!")
-    assert _printed(capsys, check, lambda k: (1 / 4) ** k).startswith("Correct!")
-    assert "Not done yet" in _printed(capsys, check, lambda k: None)
-    assert "not added" in _printed(capsys, check, lambda k: 0.25 * k)
-    assert "not 4^k" in _printed(capsys, check, lambda k: 4.0**k)
-    assert "Off by one" in _printed(capsys, check, lambda k: 0.25 ** (k - 1))
-    assert "slope σ′(0)" in _printed(capsys, check, lambda k: 0.5**k)
-    assert "no shrinking" in _printed(capsys, check, lambda k: 1.0)
-    assert "shrink_factor(0) returned" in _printed(capsys, check, lambda k: 0.2**k + 0.1)
-
-
-def test_he_std_check(capsys):
-    check = ex.check_he_std
-    assert ex.solution_he_std(32) == pytest.approx(0.25)
-    np.testing.assert_allclose(ex.solution_he_std(np.array([2, 8])), [1.0, 0.5])
-    assert _printed(capsys, check, ex.solution_he_std).startswith("Correct!")
-    assert _printed(capsys, check, lambda n: math.sqrt(2 / n)).startswith("Correct!")
-    assert "Not done yet" in _printed(capsys, check, lambda n: None)
-    assert "square root" in _printed(capsys, check, lambda n: 2 / n)
-    assert "LeCun" in _printed(capsys, check, lambda n: math.sqrt(1 / n))
-    assert "divide by fan_in" in _printed(capsys, check, lambda n: math.sqrt(2 * n))
-    assert "expected 0.25" in _printed(capsys, check, lambda n: 0.1)
-
-
-def test_show_solution_prints_source_and_rejects_unknown_names(capsys):
-    for name in ex.SOLUTIONS:
-        ex.show_solution(name)
-        assert f"def solution_{name}(" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="he_std"):
-        ex.show_solution("xavier_std")
 
 
 def test_nan_gradient_norms_after_divergence_are_marked_not_dropped():

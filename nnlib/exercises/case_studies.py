@@ -1,9 +1,11 @@
 """Exercises of notebook 06 (case studies): checks that give hints, and worked solutions.
 
 Every ``check_*`` function runs the learner's answer on a few cases and prints
-either ``"Correct!"`` or ``"Not yet: ..."`` with a hint about what is wrong. It
-never raises, so a notebook with unfinished exercises still runs top to
-bottom. The ``solution_*`` functions are worked answers; print one with
+either ``"Correct!"`` or ``"Not yet: ..."`` with a graded hint about what is
+wrong (see :mod:`nnlib.exercises._checks`: the first hint points at the
+mistake; the same mistake again, or ``hint=2``, narrows it down). It never
+raises, so a notebook with unfinished exercises still runs top to bottom. The
+``solution_*`` functions are worked answers; print one with
 ``show_solution("cost_threshold")``.
 
 1. :func:`check_cost_threshold`: the threshold that minimises the expected cost
@@ -25,11 +27,15 @@ import numpy as np
 
 from ._checks import (
     CORRECT,
-    as_finite_float,
-    as_float_array,
+    Hint,
+    as_array,
+    as_number,
     call_learner,
+    close,
     first_hint,
     print_solution,
+    report,
+    type_hint,
 )
 
 # --- worked solutions --------------------------------------------------------------------
@@ -109,65 +115,101 @@ def _recall_at(y_true: np.ndarray, probabilities: np.ndarray, threshold: float) 
     return float(np.mean(probabilities[y_true == 1] >= threshold))
 
 
+def _false_alarms(y_true: np.ndarray, probabilities: np.ndarray, threshold: float) -> int:
+    """Negatives flagged by "positive where p >= threshold"."""
+    return int(np.sum((y_true == 0) & (probabilities >= threshold)))
+
+
+def _one_number(result: Any, what: str) -> tuple[float | None, Hint | None]:
+    got = as_number(result)
+    if got is None:
+        return None, type_hint(result, f"one number ({what})")
+    if not math.isfinite(got):
+        return None, Hint("not finite", f"{what} is a finite number, got {got}.")
+    return got, None
+
+
 # --- exercise 1: the threshold of least expected cost ------------------------------------
 
 
-def check_cost_threshold(cost_threshold: Callable[[float, float], Any]) -> None:
-    """Check ``cost_threshold(cost_fn, cost_fp) -> t`` for several pairs of costs."""
+def diagnose_cost_threshold(cost_threshold: Callable[[float, float], Any]) -> Hint | None:
+    """``None`` if ``cost_threshold(cost_fn, cost_fp)`` is ``cost_fp / (cost_fp + cost_fn)``."""
     for cost_fn, cost_fp in ((1.0, 1.0), (10.0, 1.0), (3.0, 2.0), (1.0, 4.0)):
         result, problem = call_learner(
             cost_threshold,
             cost_fn,
             cost_fp,
-            if_none=(
-                "Not yet: cost_threshold returned None. Write the expected cost of each decision "
-                "for a probability p, and find the p where the two are equal."
+            if_none=Hint(
+                "None",
+                "cost_threshold returned None. Write the expected cost of each decision for a "
+                "probability p, and find the p where the two are equal.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = as_finite_float(result)
-        if got is None:
-            print(f"Not yet: return one number (the threshold), got {result!r}.")
-            return
+            return problem
+        got, problem = _one_number(result, "the threshold")
+        if problem:
+            return problem
         expected = solution_cost_threshold(cost_fn, cost_fp)
-        if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
+        if close(got, expected):
             continue
         case = f"for cost_fn = {cost_fn:g}, cost_fp = {cost_fp:g} "
-        if math.isclose(got, cost_fn / (cost_fn + cost_fp), rel_tol=1e-9):
-            hint = (
-                "the costs are swapped: a costly miss should make us flag *more* tumours, so "
-                "the threshold must go down when cost_fn goes up."
+        if close(got, cost_fn / (cost_fn + cost_fp)):
+            return Hint(
+                "swapped",
+                "the costs are swapped.",
+                "A costly miss should make us flag *more* tumours, so the threshold must go "
+                "down when cost_fn goes up.",
             )
-        elif math.isclose(got, cost_fp / cost_fn, rel_tol=1e-9):
-            hint = (
-                "cost_fp / cost_fn is the odds p / (1 - p) at the break-even point, not p "
-                "itself. Solve p cost_fn = (1 - p) cost_fp for p."
+        if close(got, cost_fp / cost_fn):
+            return Hint(
+                "odds",
+                "that is the odds p / (1 - p) at the break-even point, not p itself.",
+                "Solve p · cost_fn = (1 - p) · cost_fp for p.",
             )
-        elif math.isclose(got, 0.5):
-            hint = (
-                f"{case}you returned 0.5, the threshold for equal costs. Unequal costs move it: "
-                "compare (1 - p) cost_fp with p cost_fn."
+        if close(got, 0.5):
+            return Hint(
+                "0.5",
+                f"{case}you returned 0.5, the threshold for equal costs.",
+                "Unequal costs move it: compare (1 - p) · cost_fp with p · cost_fn.",
             )
-        else:
-            hint = (
-                f"{case}the expected cost of saying 'negative' is p cost_fn and of saying "
-                f"'positive' (1 - p) cost_fp; they are equal at p = {expected:.4g}, you "
-                f"returned {got:.4g}."
-            )
-        print(f"Not yet: {hint}")
-        return
-    print(CORRECT + " A miss 10 times as costly as a false alarm moves the threshold to 1/11.")
+        return Hint(
+            "other",
+            f"{case}{got:.4g} is not the threshold of least expected cost.",
+            "Saying 'negative' costs cost_fn with probability p; saying 'positive' costs cost_fp "
+            "with probability 1 - p. Find the p where the two expected costs are equal.",
+        )
+    return None
+
+
+def check_cost_threshold(
+    cost_threshold: Callable[[float, float], Any], hint: int | None = None
+) -> None:
+    """Check ``cost_threshold(cost_fn, cost_fp) -> t`` for several pairs of costs."""
+    report(
+        "cost_threshold",
+        diagnose_cost_threshold(cost_threshold),
+        "A miss 10 times as costly as a false alarm moves the threshold to 1/11.",
+        grade=hint,
+    )
 
 
 # --- exercise 2: the largest threshold that reaches a recall --------------------------------
 
 
 def _recall_cases() -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Small, hand-checkable cases first, then random ones with ties and many positives."""
+    """Small, hand-checkable cases first, then random ones with ties and many positives.
+
+    The first two tell the typical wrong answers apart: counting one positive
+    too many (the next positive down) and interpolating with ``np.quantile``
+    each raise an extra false alarm; rounding ``target · P`` down, or ranking
+    all examples instead of the positives, misses the recall (0.7 · 4 = 2.8).
+    """
+    y = np.array([0, 1, 1, 0, 1, 1, 0])
+    p = np.array([0.3, 0.9, 0.4, 0.6, 0.7, 0.2, 0.37])
     cases = [
-        (np.array([0, 1, 1, 0, 1, 1]), np.array([0.1, 0.9, 0.4, 0.6, 0.7, 0.2]), 0.75),
+        (y, p, 0.75),
+        (y, p, 0.7),
         (np.array([1, 0, 1, 0]), np.array([0.3, 0.8, 0.6, 0.1]), 1.0),
     ]
     rng = np.random.default_rng(6)
@@ -179,53 +221,66 @@ def _recall_cases() -> list[tuple[np.ndarray, np.ndarray, float]]:
     return cases
 
 
-def check_threshold_for_recall(threshold_for_recall: Callable[..., Any]) -> None:
-    """Check ``threshold_for_recall(y_true, probabilities, target) -> t``.
-
-    ``t`` must reach the recall (positive where ``p >= t``) and be the largest
-    threshold that does, so that no false alarm is raised without need.
-    """
+def diagnose_threshold_for_recall(threshold_for_recall: Callable[..., Any]) -> Hint | None:
+    """``None`` if ``threshold_for_recall(y_true, probabilities, target)`` is the largest
+    threshold that reaches the recall (positive where ``p >= t``), else a hint."""
     for y, p, target in _recall_cases():
         result, problem = call_learner(
             threshold_for_recall,
             y.copy(),
             p.copy(),
             target,
-            if_none=(
-                "Not yet: threshold_for_recall returned None. Hint: recall changes only when "
-                "the threshold passes the probability of a positive example; sort those."
+            if_none=Hint(
+                "None",
+                "threshold_for_recall returned None. Recall changes only when the threshold "
+                "passes the probability of a positive example: start from those.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = as_finite_float(result)
-        if got is None:
-            print(f"Not yet: return one number (the threshold), got {type(result).__name__}.")
-            return
+            return problem
+        got, problem = _one_number(result, "the threshold")
+        if problem:
+            return problem
         best = solution_threshold_for_recall(y, p, target)
-        if math.isclose(got, best, rel_tol=1e-9, abs_tol=1e-12):
+        if close(got, best):
             continue
         n_pos = int(y.sum())
         reached = _recall_at(y, p, got)
         where = f"with {n_pos} positives and target recall {target:g}, "
         if reached < target - 1e-12:
-            hint = (
+            return Hint(
+                "too high",
                 f"{where}t = {got:.4g} catches only {round(reached * n_pos)} of them (recall "
-                f"{reached:.3f}): the threshold is too high. Remember that an example counts "
-                "as positive when p >= t."
+                f"{reached:.3f}): the threshold is too high.",
+                "Count how many positives the target needs, rounding up (a fraction of an "
+                "example cannot be caught), and remember that p >= t counts as positive.",
             )
-        else:
-            false_alarms = int(np.sum((y == 0) & (p >= got)))
-            needed = int(np.sum((y == 0) & (p >= best)))
-            hint = (
-                f"{where}t = {got:.4g} reaches the recall, but a larger threshold does too "
-                f"and raises {needed} instead of {false_alarms} false alarms. Return the "
-                "largest one: it is the probability of one of the positive examples."
-            )
-        print(f"Not yet: {hint}")
-        return
-    print(CORRECT)
+        extra = _false_alarms(y, p, got) - _false_alarms(y, p, best)
+        alarms = (
+            f" and raises {extra} more false alarm{'s' if extra != 1 else ''} than necessary"
+            if extra > 0
+            else ""
+        )
+        return Hint(
+            "not the largest",
+            f"{where}t = {got:.4g} reaches the recall{alarms}, but it is not the largest "
+            "threshold that does.",
+            "The largest one is the probability of one of the positive examples: sort the "
+            "positives' probabilities from high to low and find the last one that must still "
+            "be caught.",
+        )
+    return None
+
+
+def check_threshold_for_recall(
+    threshold_for_recall: Callable[..., Any], hint: int | None = None
+) -> None:
+    """Check ``threshold_for_recall(y_true, probabilities, target) -> t``.
+
+    ``t`` must reach the recall (positive where ``p >= t``) and be the largest
+    threshold that does, so that no false alarm is raised without need.
+    """
+    report("threshold_for_recall", diagnose_threshold_for_recall(threshold_for_recall), grade=hint)
 
 
 # --- exercise 3: impute with the training median ---------------------------------------
@@ -240,8 +295,8 @@ def _impute_case() -> tuple[np.ndarray, np.ndarray, int]:
     return X_train, X_other, 1
 
 
-def check_impute_training_median(impute_training_median: Callable[..., Any]) -> None:
-    """Check ``impute_training_median(X_train, X_other, column) -> (X_train, X_other)``."""
+def diagnose_impute_training_median(impute_training_median: Callable[..., Any]) -> Hint | None:
+    """``None`` if the NaN of the column are filled with the training median, on copies."""
     X_train, X_other, column = _impute_case()
     originals = (X_train.copy(), X_other.copy())
     result, problem = call_learner(
@@ -249,38 +304,44 @@ def check_impute_training_median(impute_training_median: Callable[..., Any]) -> 
         X_train,
         X_other,
         column,
-        if_none=(
-            "Not yet: impute_training_median returned None. Compute the median of the "
-            "column's training values with np.nanmedian, then fill the NaN of both arrays."
+        if_none=Hint(
+            "None",
+            "impute_training_median returned None. Compute the median of the column's training "
+            "values (ignoring the NaN), then fill the NaN of both arrays with it.",
         ),
     )
     if problem:
-        print(problem)
-        return
+        return problem
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        print("Not yet: return two arrays, (filled X_train, filled X_other).")
-        return
-    got = [as_float_array(part) for part in result]
-    if any(g is None or g.shape != o.shape for g, o in zip(got, originals, strict=True)):
-        print(f"Not yet: the arrays must keep their shapes {X_train.shape} and {X_other.shape}.")
-        return
+        return Hint("not a pair", "return two arrays: (filled X_train, filled X_other).")
+    got = [as_array(part) for part in result]
+    for part, g in zip(result, got, strict=True):
+        if g is None:
+            return type_hint(part, "two NumPy arrays")
+    if any(g.shape != o.shape for g, o in zip(got, originals, strict=True)):
+        return Hint(
+            "shape",
+            f"the arrays must keep their shapes {X_train.shape} and {X_other.shape}.",
+        )
     changed_inputs = not all(
         np.array_equal(a, b, equal_nan=True)
         for a, b in zip((X_train, X_other), originals, strict=True)
     )
     if any(np.isnan(g).any() for g in got):
-        print("Not yet: NaN values remain; fill every missing value of the column in both arrays.")
-        return
+        return Hint(
+            "NaN left",
+            "NaN values remain.",
+            "Fill every missing value of the column, in both arrays.",
+        )
     expected = solution_impute_training_median(*originals, column)
     if all(np.allclose(g, e) for g, e in zip(got, expected, strict=True)):
         if changed_inputs:
-            print(
-                "Not yet: the values are right, but your function changed the arrays passed in. "
-                "Work on copies (X.copy()), so the raw data stays available."
+            return Hint(
+                "in place",
+                "the values are right, but your function changed the arrays passed in.",
+                "Work on copies (X.copy()), so that the raw data stay available.",
             )
-            return
-        print(CORRECT + " The other rows were filled with a number learned from training rows.")
-        return
+        return None
     filled_with = got[1][np.isnan(originals[1][:, column]), column]
     all_rows = np.concatenate([originals[0][:, column], originals[1][:, column]])
     candidates = {
@@ -290,30 +351,45 @@ def check_impute_training_median(impute_training_median: Callable[..., Any]) -> 
     }
     for name, value in candidates.items():
         if np.allclose(filled_with, value):
-            print(
-                f"Not yet: you filled with {name}. Only the training rows may teach us anything: "
-                "use the median of the training column, np.nanmedian(X_train[:, column])."
+            return Hint(
+                "leak",
+                f"you filled with {name}.",
+                "Only the training rows may teach us anything: use the median of the training "
+                "column, ignoring its NaN.",
             )
-            return
     other_columns = [j for j in range(X_train.shape[1]) if j != column]
     if not all(
         np.allclose(g[:, other_columns], o[:, other_columns])
         for g, o in zip(got, originals, strict=True)
     ):
-        print(
-            f"Not yet: only column {column} has missing values; leave the other columns as "
-            "they are."
+        return Hint(
+            "other columns",
+            f"only column {column} has missing values; leave the other columns as they are.",
         )
-        return
-    median = float(np.nanmedian(originals[0][:, column]))
-    print(f"Not yet: the missing values must become the training median {median:.4g}.")
+    return Hint(
+        "other",
+        "the missing values are not filled with the median of the training column.",
+        "np.nanmedian ignores the NaN; fill the other rows with the same training median.",
+    )
+
+
+def check_impute_training_median(
+    impute_training_median: Callable[..., Any], hint: int | None = None
+) -> None:
+    """Check ``impute_training_median(X_train, X_other, column) -> (X_train, X_other)``."""
+    report(
+        "impute_training_median",
+        diagnose_impute_training_median(impute_training_median),
+        "The other rows were filled with a number learned from training rows.",
+        grade=hint,
+    )
 
 
 # --- exercise 4: back to dollars ----------------------------------------------------------
 
 
-def check_to_dollars(to_dollars: Callable[..., Any]) -> None:
-    """Check ``to_dollars(z, mean, std) -> dollars`` on standardised predictions."""
+def diagnose_to_dollars(to_dollars: Callable[..., Any]) -> Hint | None:
+    """``None`` if ``to_dollars(z, mean, std)`` is ``z * std + mean``, else a hint."""
     z = np.array([-1.5, 0.0, 0.4, 2.0])
     mean, std = 206_000.0, 115_000.0
     result, problem = call_learner(
@@ -321,40 +397,74 @@ def check_to_dollars(to_dollars: Callable[..., Any]) -> None:
         z.copy(),
         mean,
         std,
-        if_none=(
-            "Not yet: to_dollars returned None. The scaler computed z = (y - mean) / std; "
-            "solve that for y."
+        if_none=Hint(
+            "None",
+            "to_dollars returned None. The scaler computed z = (y - mean) / std; solve that for y.",
         ),
     )
     if problem:
-        print(problem)
-        return
-    got = as_float_array(result)
-    if got is None or got.shape != z.shape:
-        print(f"Not yet: return one value per prediction, an array of shape {z.shape}.")
-        return
+        return problem
+    got = as_array(result)
+    if got is None:
+        return type_hint(result, f"a NumPy array of shape {z.shape}, one value per prediction")
+    if got.shape != z.shape:
+        return Hint("shape", f"return one value per prediction, an array of shape {z.shape}.")
     expected = solution_to_dollars(z, mean, std)
     if np.allclose(got, expected):
-        print(
-            f"{CORRECT} A standardised prediction of 0.4 is ${expected[2]:,.0f}: "
-            "0.4 standard deviations above the mean price."
-        )
-        return
+        return None
+    order = "the order of the two operations is not right."
     wrong = [
-        (z * std, "the mean is missing: z * std gives the distance from the mean price."),
-        (z + mean, "multiply by std before adding the mean: z counts standard deviations."),
-        ((z - mean) / std, "that scales once more; undo it instead: y = z * std + mean."),
-        ((z + mean) * std, "multiply first, then add: y = z * std + mean."),
-        (z * std**2 + mean, "std is the standard deviation, not the variance: use it once."),
-        (z / std + mean, "multiply by std (the scaler divided by it)."),
+        (
+            z * std,
+            Hint(
+                "no mean",
+                "the mean is missing.",
+                "z * std is the distance from the mean price.",
+            ),
+        ),
+        (
+            z + mean,
+            Hint("no std", "the standard deviation is missing.", "z counts standard deviations."),
+        ),
+        (
+            (z - mean) / std,
+            Hint(
+                "scaled again",
+                "that standardises once more; undo the scaling instead.",
+                "Solve z = (y - mean) / std for y.",
+            ),
+        ),
+        ((z + mean) * std, Hint("order", order, "Multiply first, then add.")),
+        (
+            z * std**2 + mean,
+            Hint(
+                "variance",
+                "the scale is squared.",
+                "std is the standard deviation, not the variance: use it once.",
+            ),
+        ),
+        (
+            z / std + mean,
+            Hint("divide", "std is used the wrong way round.", "The scaler divided by it."),
+        ),
     ]
-    hint = first_hint(got, wrong, same=np.allclose)
-    if hint is not None:
-        print(f"Not yet: {hint}")
-        return
-    print(
-        f"Not yet: for z = {z.tolist()}, mean = {mean:g}, std = {std:g} expected "
-        f"{np.round(expected).tolist()}, got {np.round(got).tolist()}."
+    return first_hint(got, wrong, same=np.allclose) or Hint(
+        "other",
+        f"for z = {z.tolist()}, mean = {mean:g}, std = {std:g} your dollars "
+        f"{np.round(got).tolist()} are not right.",
+        "The scaler computed z = (y - mean) / std: solve that for y.",
+    )
+
+
+def check_to_dollars(to_dollars: Callable[..., Any], hint: int | None = None) -> None:
+    """Check ``to_dollars(z, mean, std) -> dollars`` on standardised predictions."""
+    expected = solution_to_dollars(np.array([0.4]), 206_000.0, 115_000.0)[0]
+    report(
+        "to_dollars",
+        diagnose_to_dollars(to_dollars),
+        f"A standardised prediction of 0.4 is ${expected:,.0f}: 0.4 standard deviations above "
+        "the mean price.",
+        grade=hint,
     )
 
 
@@ -365,6 +475,10 @@ __all__ = [
     "check_impute_training_median",
     "check_threshold_for_recall",
     "check_to_dollars",
+    "diagnose_cost_threshold",
+    "diagnose_impute_training_median",
+    "diagnose_threshold_for_recall",
+    "diagnose_to_dollars",
     "show_solution",
     "solution_cost_threshold",
     "solution_impute_training_median",

@@ -1,9 +1,11 @@
 """Exercises of notebook 02 (gradient descent): checks that give hints, and worked solutions.
 
 Every ``check_*`` function runs the learner's answer on a few cases and prints
-either ``"Correct!"`` or ``"Not yet: ..."`` with a hint about what is wrong. It
-never raises, so a notebook with unfinished exercises still runs top to
-bottom. The ``solution_*`` functions are worked answers; print one with
+either ``"Correct!"`` or ``"Not yet: ..."`` with a graded hint about what is
+wrong (see :mod:`nnlib.exercises._checks`: the first hint points at the
+mistake; the same mistake again, or ``hint=2``, narrows it down). It never
+raises, so a notebook with unfinished exercises still runs top to bottom. The
+``solution_*`` functions are worked answers; print one with
 ``show_solution("gradient_step")``.
 
 1. :func:`check_gradient_step`: one step ``θ ← θ - η ∇L``.
@@ -25,11 +27,15 @@ from ..optim import momentum, sgd
 from ..surfaces import SURFACES, descend, ill_conditioned_quadratic
 from ._checks import (
     CORRECT,
-    as_float_array,
+    Hint,
+    as_array,
+    as_number,
     call_learner,
     first_hint,
     print_solution,
+    report,
     same_values,
+    type_hint,
 )
 
 # --- worked solutions --------------------------------------------------------------------
@@ -81,6 +87,26 @@ def show_solution(name: str) -> None:
     print_solution(SOLUTIONS, name)
 
 
+# --- shared hints -----------------------------------------------------------------------
+
+
+def _shape_hint(got: np.ndarray, like: np.ndarray, name: str) -> Hint:
+    return Hint(
+        "shape",
+        f"for {name} of shape {like.shape} your function returned shape {got.shape}.",
+        f"The result has the shape of {name}: the update works entry by entry (no @, no sum).",
+    )
+
+
+def _in_place_hint(name: str) -> Hint:
+    return Hint(
+        "in place",
+        f"your function changed {name} in place.",
+        f"Return a new array ({name} - ..., {name} * ...) instead of using -= or += on {name}, "
+        "so that the caller's array stays as it was.",
+    )
+
+
 # --- exercise 1: one gradient-descent step ---------------------------------------------
 
 
@@ -93,8 +119,8 @@ def _gradient_step_cases() -> list[tuple[np.ndarray, np.ndarray, float]]:
     ]
 
 
-def check_gradient_step(gradient_step: Callable[..., Any]) -> None:
-    """Check ``gradient_step(theta, grad, lr) -> new theta`` on arrays of several shapes."""
+def diagnose_gradient_step(gradient_step: Callable[..., Any]) -> Hint | None:
+    """``None`` if ``gradient_step(theta, grad, lr)`` returns ``theta - lr * grad``, else a hint."""
     for theta, grad, lr in _gradient_step_cases():
         theta_before = theta.copy()
         result, problem = call_learner(
@@ -102,52 +128,80 @@ def check_gradient_step(gradient_step: Callable[..., Any]) -> None:
             theta,
             grad,
             lr,
-            if_none=(
-                "Not yet: gradient_step returned None. Replace `return None` with the update "
-                "θ - η ∇L, written with theta, lr and grad."
+            if_none=Hint(
+                "None",
+                "gradient_step returned None. Replace `return None` with the new parameters, "
+                "written with theta, lr and grad.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = as_float_array(result)
-        if got is None or got.shape != theta.shape:
-            shape = None if got is None else got.shape
-            print(
-                f"Not yet: for theta of shape {theta.shape} your function returned shape "
-                f"{shape}. The new parameters must have the shape of theta."
-            )
-            return
+            return problem
+        got = as_array(result)
+        if got is None:
+            return type_hint(result, f"a NumPy array of shape {theta.shape}")
+        if got.shape != theta.shape:
+            return _shape_hint(got, theta, "theta")
         if not np.array_equal(theta, theta_before):
-            print(
-                "Not yet: your function changed theta in place (e.g. with -=). Return a new "
-                "array instead (theta - ...), so the caller's parameters stay as they were."
-            )
-            return
+            return _in_place_hint("theta")
         if same_values(got, solution_gradient_step(theta, grad, lr)):
             continue
-        uphill = "the step went uphill: it must go against the gradient, θ - η ∇L (minus)."
-        no_theta = "your function returns the step η ∇L alone; subtract it from theta."
+        step_only = Hint(
+            "step only",
+            "your function returns the step alone, not the new parameters.",
+            "Subtract the step from theta.",
+        )
         hint = first_hint(
             got,
             [
-                (theta + lr * grad, uphill),
-                (theta - grad, "the learning rate is missing: the step is η times the gradient."),
-                (-lr * grad, no_theta),
-                (lr * grad, no_theta),
-                (theta - lr, "the gradient is missing: subtract lr * grad, not lr."),
-                (theta - grad / lr, "multiply the gradient by the learning rate; do not divide."),
+                (
+                    theta + lr * grad,
+                    Hint(
+                        "uphill",
+                        "the step goes uphill.",
+                        "The gradient points uphill; to lower the loss, step against it.",
+                    ),
+                ),
+                (
+                    theta - grad,
+                    Hint(
+                        "no lr",
+                        "the step does not use the learning rate.",
+                        "The step is the learning rate times the gradient.",
+                    ),
+                ),
+                (-lr * grad, step_only),
+                (lr * grad, step_only),
+                (
+                    theta - lr,
+                    Hint(
+                        "no grad",
+                        "the step does not use the gradient.",
+                        "Subtract the learning rate times the gradient, not the learning rate.",
+                    ),
+                ),
+                (
+                    theta - grad / lr,
+                    Hint(
+                        "divide",
+                        "the learning rate is used the wrong way round.",
+                        "Multiply the gradient by the learning rate; do not divide.",
+                    ),
+                ),
             ],
         )
-        if hint is None:
-            expected = np.round(solution_gradient_step(theta, grad, lr), 4).tolist()
-            hint = (
-                f"for theta={np.round(theta, 3).tolist()}, grad={np.round(grad, 3).tolist()}, "
-                f"lr={lr} expected θ - η ∇L = {expected}, got {np.round(got, 4).tolist()}."
-            )
-        print(f"Not yet: {hint}")
-        return
-    print(CORRECT)
+        return hint or Hint(
+            "other",
+            f"for theta = {np.round(theta, 3).tolist()}, grad = {np.round(grad, 3).tolist()}, "
+            f"lr = {lr} your result {np.round(got, 4).tolist()} is not one gradient-descent "
+            "step.",
+            "One step moves theta against the gradient, by the learning rate times the gradient.",
+        )
+    return None
+
+
+def check_gradient_step(gradient_step: Callable[..., Any], hint: int | None = None) -> None:
+    """Check ``gradient_step(theta, grad, lr) -> new theta`` on arrays of several shapes."""
+    report("gradient_step", diagnose_gradient_step(gradient_step), grade=hint)
 
 
 # --- exercise 2: the largest stable learning rate ---------------------------------------
@@ -164,56 +218,77 @@ def _converges(lr: float, a: float, steps: int = 2000) -> bool:
     return bool(abs(params["theta"][0]) < 1e-3)
 
 
-def check_largest_stable_lr(largest_stable_lr: Callable[[float], Any]) -> None:
-    """Check ``largest_stable_lr(a)``: the threshold above which GD on ``(a/2) θ²`` diverges."""
+def diagnose_largest_stable_lr(largest_stable_lr: Callable[[float], Any]) -> Hint | None:
+    """``None`` if ``largest_stable_lr(a)`` is the divergence threshold ``2 / a``, else a hint."""
     for a in (0.5, 4.0, 20.0):
         result, problem = call_learner(
             largest_stable_lr,
             a,
-            if_none=(
-                "Not yet: largest_stable_lr returned None. Write one step as θ ← (factor) · θ, "
-                "and ask for which η the factor's size stays below 1."
+            if_none=Hint(
+                "None",
+                "largest_stable_lr returned None. Write one step as θ ← (factor) · θ, and ask "
+                "for which η the size of the factor stays below 1.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        try:
-            eta = float(result)
-        except (TypeError, ValueError):
-            print(f"Not yet: return one number (a float), got {type(result).__name__}.")
-            return
-        expected = solution_largest_stable_lr(a)
-        if np.isclose(eta, expected, rtol=1e-6):
+            return problem
+        eta = as_number(result)
+        if eta is None:
+            return type_hint(result, "one number")
+        if np.isclose(eta, solution_largest_stable_lr(a), rtol=1e-6):
             continue
-        grows = (
-            "your answer grows with the curvature, but a steeper bowl needs smaller steps: "
-            "the threshold is proportional to 1/a."
+        grows = Hint(
+            "grows with a",
+            "your answer grows with the curvature a, but a steeper bowl needs smaller steps.",
+            "The threshold is proportional to 1/a.",
         )
         hint = first_hint(
             np.asarray(eta),
             [
                 (
                     1.0 / a,
-                    "1/a is the learning rate that lands exactly on the minimum in one step "
-                    "(factor 1 - η a = 0). Larger steps overshoot, but they still converge as "
-                    "long as the overshoot shrinks: |1 - η a| < 1.",
+                    Hint(
+                        "1/a",
+                        "that learning rate lands on the minimum in one step, but it is not the "
+                        "largest one that converges.",
+                        "Larger steps overshoot; they still converge as long as the overshoot "
+                        "shrinks: |1 - η a| < 1.",
+                    ),
                 ),
                 (2.0 * a, grows),
                 (a / 2.0, grows),
             ],
         )
-        if hint is None and np.isfinite(eta) and eta > 0:
-            below, above = _converges(0.99 * eta, a), _converges(1.01 * eta, a)
-            hint = (
-                f"for a = {a:g}, gradient descent at 0.99 × your η = {eta:.4g} "
-                f"{'converges' if below else 'does not converge'}, and at 1.01 × it "
-                f"{'converges' if above else 'does not'}. At the threshold, just below "
-                "converges and just above does not: find the η where |1 - η a| = 1."
+        if hint is not None:
+            return hint
+        if not (np.isfinite(eta) and eta > 0):
+            return Hint(
+                "not positive",
+                f"the threshold is a positive, finite learning rate; got {eta!r}.",
+                "Look at the factor 1 - η a by which one step multiplies θ.",
             )
-        print(f"Not yet: {hint or 'the threshold is a positive number: look at |1 - η a| < 1.'}")
-        return
-    print(CORRECT)
+        below, above = _converges(0.99 * eta, a), _converges(1.01 * eta, a)
+        return Hint(
+            "other",
+            f"for a = {a:g}, gradient descent at 0.99 × your η = {eta:.4g} "
+            f"{'converges' if below else 'does not converge'}, and at 1.01 × it "
+            f"{'converges' if above else 'does not'}.",
+            "At the threshold, just below converges and just above does not: find the η where "
+            "the factor 1 - η a reaches -1.",
+        )
+    return None
+
+
+def check_largest_stable_lr(
+    largest_stable_lr: Callable[[float], Any], hint: int | None = None
+) -> None:
+    """Check ``largest_stable_lr(a)``: the threshold above which GD on ``(a/2) θ²`` diverges."""
+    report(
+        "largest_stable_lr",
+        diagnose_largest_stable_lr(largest_stable_lr),
+        "η < 2/a: the steeper the bowl, the smaller the step.",
+        grade=hint,
+    )
 
 
 # --- exercise 3: momentum's velocity -------------------------------------------------------
@@ -230,7 +305,7 @@ def _momentum_run_matches(velocity_update: Callable[..., Any], beta: float = 0.9
         new_v, problem = call_learner(velocity_update, v, grad, beta)
         if problem:
             return False
-        v = as_float_array(new_v)
+        v = as_array(new_v)
         if v is None or v.shape != theta.shape:
             return False
         theta = theta - lr * v
@@ -239,8 +314,8 @@ def _momentum_run_matches(velocity_update: Callable[..., Any], beta: float = 0.9
     return True
 
 
-def check_velocity_update(velocity_update: Callable[..., Any]) -> None:
-    """Check ``velocity_update(v, grad, beta) -> new v`` against ``nnlib.optim.momentum``."""
+def diagnose_velocity_update(velocity_update: Callable[..., Any]) -> Hint | None:
+    """``None`` if ``velocity_update(v, grad, beta)`` is nnlib's ``β v + g``, else a hint."""
     rng = np.random.default_rng(3)
     v, grad, beta = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), 0.7
     v_before = v.copy()
@@ -249,74 +324,109 @@ def check_velocity_update(velocity_update: Callable[..., Any]) -> None:
         v,
         grad,
         beta,
-        if_none=(
-            "Not yet: velocity_update returned None. The new velocity keeps a fraction β of "
-            "the old one and adds the new gradient."
+        if_none=Hint(
+            "None",
+            "velocity_update returned None. The new velocity keeps a fraction β of the old one "
+            "and adds the new gradient.",
         ),
     )
     if problem:
-        print(problem)
-        return
-    got = as_float_array(result)
-    if got is None or got.shape != v.shape:
-        print(f"Not yet: the velocity must keep the shape of v {v.shape}.")
-        return
+        return problem
+    got = as_array(result)
+    if got is None:
+        return type_hint(result, f"a NumPy array of shape {v.shape}")
+    if got.shape != v.shape:
+        return _shape_hint(got, v, "v")
     if not np.array_equal(v, v_before):
-        print("Not yet: your function changed v in place; return a new array instead.")
-        return
+        return _in_place_hint("v")
     if not same_values(got, solution_velocity_update(v, grad, beta)):
+        beta_wrong = "β scales the wrong part."
         hint = first_hint(
             got,
             [
                 (
                     beta * v + (1 - beta) * grad,
-                    "that is the moving-average form β v + (1 - β) g (Adam's first moment). "
-                    "nnlib's momentum adds the whole gradient, v ← β v + g; the two differ only "
-                    "by a factor (1 - β) that the learning rate absorbs.",
+                    Hint(
+                        "moving average",
+                        "that is the moving-average form of a velocity (Adam's first moment), "
+                        "not the one of nnlib's momentum.",
+                        "nnlib adds the whole gradient and scales only the old velocity; the "
+                        "two forms differ by a factor (1 - β) that the learning rate absorbs.",
+                    ),
                 ),
-                (v + grad, "β is missing: without it the velocity never forgets old gradients."),
-                (v + beta * grad, "β multiplies the old velocity, not the new gradient."),
-                (beta * (v + grad), "only the old velocity is scaled by β, not the gradient."),
+                (
+                    v + grad,
+                    Hint(
+                        "no beta",
+                        "β is not used.",
+                        "Without it the velocity never forgets old gradients: scale the old "
+                        "velocity by β.",
+                    ),
+                ),
+                (
+                    v + beta * grad,
+                    Hint("beta on grad", beta_wrong, "β multiplies the old velocity only."),
+                ),
+                (
+                    beta * (v + grad),
+                    Hint("beta on both", beta_wrong, "β multiplies the old velocity only."),
+                ),
                 (
                     beta * v - grad,
-                    "the gradient is added, not subtracted: the minus sign comes later, "
-                    "in θ ← θ - η v.",
+                    Hint(
+                        "minus",
+                        "the gradient enters with the wrong sign.",
+                        "The velocity adds up gradients; the minus sign comes later, in "
+                        "θ ← θ - η v.",
+                    ),
                 ),
             ],
         )
-        print(f"Not yet: {hint or 'expected v_new = β v + g.'}")
-        return
-    if not _momentum_run_matches(velocity_update, beta=0.9):
-        print(
-            "Not yet: one update looks right, but 30 steps of θ ← θ - η v with your velocity "
-            "do not follow nnlib.optim.momentum. Does your function use its arguments only?"
+        return hint or Hint(
+            "other",
+            "your new velocity is not the one of nnlib's momentum.",
+            "Keep a fraction β of the old velocity and add the new gradient.",
         )
-        return
-    print(CORRECT + " 30 steps with your velocity follow nnlib.optim.momentum exactly.")
+    if not _momentum_run_matches(velocity_update, beta=0.9):
+        return Hint(
+            "run differs",
+            "one update looks right, but 30 steps of θ ← θ - η v with your velocity do not "
+            "follow nnlib.optim.momentum.",
+            "Does your function use only its arguments (v, grad and beta), and no numbers of "
+            "its own?",
+        )
+    return None
+
+
+def check_velocity_update(velocity_update: Callable[..., Any], hint: int | None = None) -> None:
+    """Check ``velocity_update(v, grad, beta) -> new v`` against ``nnlib.optim.momentum``."""
+    report(
+        "velocity_update",
+        diagnose_velocity_update(velocity_update),
+        "30 steps with your velocity follow nnlib.optim.momentum exactly.",
+        grade=hint,
+    )
 
 
 # --- exercise 4: a fast learning rate for the ill-conditioned quadratic ----------------
 
 
-def check_fast_learning_rate(lr: Any, tolerance: float = 1e-6) -> None:
-    """Check that SGD at ``lr`` settles below ``tolerance`` nearly as fast as the best rate.
+def diagnose_fast_learning_rate(lr: Any, tolerance: float = 1e-6) -> Hint | None:
+    """``None`` if SGD at ``lr`` settles below ``tolerance`` nearly as fast as the best rate.
 
     "Nearly" means in at most 10 % more steps than at ``η = 2 / (a + b)``.
     """
     if lr is None:
-        print(
-            "Not yet: set my_learning_rate to a number. Start from the widget, then use the "
-            "factors |1 - η a| and |1 - η b| to find the best one."
+        return Hint(
+            "None",
+            "set my_learning_rate to a number. Start from the widget, then use the factors "
+            "|1 - η a| and |1 - η b| to find the best one.",
         )
-        return
-    try:
-        eta = float(lr)
-    except (TypeError, ValueError):
-        print(f"Not yet: my_learning_rate must be a number, got {type(lr).__name__}.")
-        return
+    eta = as_number(lr)
+    if eta is None:
+        return type_hint(lr, "one number")
     if not (np.isfinite(eta) and eta > 0):
-        print(f"Not yet: a learning rate must be positive and finite, got {eta!r}.")
-        return
+        return Hint("not positive", f"a learning rate is positive and finite, got {eta!r}.")
     surface = SURFACES["ill-conditioned quadratic"]
     a, b = 1.0, 20.0
     steps = 1000
@@ -324,21 +434,35 @@ def check_fast_learning_rate(lr: Any, tolerance: float = 1e-6) -> None:
     run = descend(surface, sgd(eta), steps)
     got = run.steps_to(tolerance)
     if run.diverged or eta >= 2.0 / b:
-        print(
-            f"Not yet: η = {eta:.4g} is too large: the steep direction (curvature b = {b:g}) "
-            f"multiplies y by |1 - η b| = {abs(1 - eta * b):.3g} ≥ 1 per step, so it never settles."
+        return Hint(
+            "too large",
+            f"η = {eta:.4g} is too large: gradient descent does not settle at all.",
+            f"The steep direction (curvature b = {b:g}) multiplies y by |1 - η b| = "
+            f"{abs(1 - eta * b):.3g} ≥ 1 per step.",
         )
-        return
     if got is not None and got <= 1.1 * best:
-        print(f"{CORRECT} η = {eta:.4g} settles below {tolerance:g} after {got} steps.")
-        return
+        return None
     x_factor, y_factor = abs(1 - eta * a), abs(1 - eta * b)
     slow = "x (the flat direction)" if x_factor > y_factor else "y (the steep direction)"
-    print(
-        f"Not yet: η = {eta:.4g} needs {got if got is not None else f'more than {steps}'} steps. "
-        f"Per step x shrinks by |1 - η a| = {x_factor:.3g} and y by |1 - η b| = {y_factor:.3g}; "
-        f"{slow} is the slow one. Move η to make the larger factor smaller."
+    needs = f"{got} steps" if got is not None else f"more than {steps} steps"
+    return Hint(
+        "slow",
+        f"η = {eta:.4g} needs {needs} to settle below {tolerance:g}; the best constant "
+        f"learning rate needs {best}.",
+        f"Per step x shrinks by |1 - η a| = {x_factor:.3g} and y by |1 - η b| = {y_factor:.3g}: "
+        f"{slow} is the slow one. Move η to make the larger factor smaller.",
     )
+
+
+def check_fast_learning_rate(lr: Any, tolerance: float = 1e-6, hint: int | None = None) -> None:
+    """Check that SGD at ``lr`` settles below ``tolerance`` nearly as fast as the best rate."""
+    verdict = diagnose_fast_learning_rate(lr, tolerance)
+    success = ""
+    if verdict is None:
+        settled = descend(SURFACES["ill-conditioned quadratic"], sgd(float(lr)), 1000)
+        success = f"η = {float(lr):.4g} settles below {tolerance:g} after "
+        success += f"{settled.steps_to(tolerance)} steps."
+    report("fast_learning_rate", verdict, success, grade=hint)
 
 
 __all__ = [
@@ -348,6 +472,10 @@ __all__ = [
     "check_gradient_step",
     "check_largest_stable_lr",
     "check_velocity_update",
+    "diagnose_fast_learning_rate",
+    "diagnose_gradient_step",
+    "diagnose_largest_stable_lr",
+    "diagnose_velocity_update",
     "show_solution",
     "solution_fast_learning_rate",
     "solution_gradient_step",

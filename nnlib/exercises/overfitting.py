@@ -1,9 +1,11 @@
 """Exercises of notebook 05 (overfitting): checks that give hints, and worked solutions.
 
 Every ``check_*`` function runs the learner's answer on a few cases and prints
-either ``"Correct!"`` or ``"Not yet: ..."`` with a hint about what is wrong. It
-never raises, so a notebook with unfinished exercises still runs top to
-bottom. The ``solution_*`` functions are worked answers; print one with
+either ``"Correct!"`` or ``"Not yet: ..."`` with a graded hint about what is
+wrong (see :mod:`nnlib.exercises._checks`: the first hint points at the
+mistake; the same mistake again, or ``hint=2``, narrows it down). It never
+raises, so a notebook with unfinished exercises still runs top to bottom. The
+``solution_*`` functions are worked answers; print one with
 ``show_solution("precision_recall")``.
 
 1. :func:`check_precision_recall`: precision and recall of one class, read
@@ -24,11 +26,15 @@ import numpy as np
 
 from ._checks import (
     CORRECT,
-    as_float_array,
+    Hint,
+    as_array,
+    as_pair,
     call_learner,
     first_hint,
     print_solution,
+    report,
     same_values,
+    type_hint,
 )
 
 #: The confusion matrix of exercise 1: 3 classes, rows = true class, columns = prediction.
@@ -113,58 +119,64 @@ def _confusion_cases() -> list[tuple[np.ndarray, int]]:
     return [(EXAMPLE_CONFUSION, 1), (EXAMPLE_CONFUSION, 2), (ten, 3), (ten, 8)]
 
 
-def check_precision_recall(precision_recall: Callable[[np.ndarray, int], Any]) -> None:
-    """Check ``precision_recall(cm, k) -> (precision, recall)`` on a 3- and a 10-class matrix."""
+def diagnose_precision_recall(precision_recall: Callable[[np.ndarray, int], Any]) -> Hint | None:
+    """``None`` if ``precision_recall(cm, k)`` is right on a 3- and a 10-class matrix."""
     for cm, k in _confusion_cases():
         result, problem = call_learner(
             precision_recall,
             cm.copy(),
             k,
             quiet=True,
-            if_none=(
-                "Not yet: precision_recall returned None. Replace `return None` with "
-                "`return precision, recall`, two numbers computed from cm and k."
+            if_none=Hint(
+                "None",
+                "precision_recall returned None. Replace `return None` with "
+                "`return precision, recall`, two numbers computed from cm and k.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = as_float_array(result)
-        if got is None or got.shape != (2,):
-            print(f"Not yet: return a pair (precision, recall) of two numbers; got {result!r}.")
-            return
+            return problem
+        got = as_pair(result)
+        if got is None:
+            return type_hint(result, "a pair (precision, recall) of two numbers")
         p, r = solution_precision_recall(cm, k)
         if same_values(got, [p, r]):
             continue
-        tp = int(cm[k, k])
-        where = f"for class k={k} of the matrix\n{cm}\n"
+        where = f"for class k = {k} of the {len(cm)}-class matrix\n{cm}\n"
         if same_values(got, [r, p]):
-            print(
-                f"Not yet: {where}you returned (recall, precision): the two are swapped. "
+            return Hint(
+                "swapped",
+                f"{where}precision and recall are swapped.",
                 "Rows are the true classes, columns the predictions: precision divides TP by "
-                "the column sum (everything predicted as k), recall by the row sum "
-                "(everything that really is k)."
+                "everything predicted as k, recall by everything that really is k.",
             )
-        elif same_values(got[0], p):
-            print(
-                f"Not yet: {where}the precision {p:.4g} is right, the recall is not (got "
-                f"{got[1]:.4g}). Recall = TP / (TP + FN) = cm[k, k] / (sum of row k) = "
-                f"{tp} / {int(cm[k].sum())}."
+        if same_values(got[0], p):
+            return Hint(
+                "recall",
+                f"{where}the precision {p:.4g} is right, the recall is not (got {got[1]:.4g}).",
+                "Recall asks: of all the examples that really are k, how many were found? Which "
+                "row or column holds them?",
             )
-        elif same_values(got[1], r):
-            print(
-                f"Not yet: {where}the recall {r:.4g} is right, the precision is not (got "
-                f"{got[0]:.4g}). Precision = TP / (TP + FP) = cm[k, k] / (sum of column k) = "
-                f"{tp} / {int(cm[:, k].sum())}."
+        if same_values(got[1], r):
+            return Hint(
+                "precision",
+                f"{where}the recall {r:.4g} is right, the precision is not (got {got[0]:.4g}).",
+                "Precision asks: of all the examples predicted as k, how many are k? Which row "
+                "or column holds them?",
             )
-        else:
-            print(
-                f"Not yet: {where}expected precision {p:.4g} and recall {r:.4g}, got "
-                f"{got[0]:.4g} and {got[1]:.4g}. Start from TP = cm[k, k] = {tp}; the "
-                "examples predicted as k are column k, the examples of class k are row k."
-            )
-        return
-    print(CORRECT)
+        return Hint(
+            "other",
+            f"{where}your precision {got[0]:.4g} and recall {got[1]:.4g} are both off.",
+            "Start from TP = cm[k, k]; the examples predicted as k are column k, the examples "
+            "of class k are row k.",
+        )
+    return None
+
+
+def check_precision_recall(
+    precision_recall: Callable[[np.ndarray, int], Any], hint: int | None = None
+) -> None:
+    """Check ``precision_recall(cm, k) -> (precision, recall)`` on a 3- and a 10-class matrix."""
+    report("precision_recall", diagnose_precision_recall(precision_recall), grade=hint)
 
 
 # --- exercise 2: the gradient of the L2 penalty ------------------------------------------
@@ -179,8 +191,8 @@ def _l2_cases() -> list[tuple[np.ndarray, float]]:
     ]
 
 
-def check_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> None:
-    """Check ``l2_gradient(W, lam) -> ∂R/∂W`` for ``R = (λ/2) ||W||²`` on three matrices."""
+def diagnose_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> Hint | None:
+    """``None`` if ``l2_gradient(W, lam)`` is ``λ W`` on three matrices, else a hint."""
     for W, lam in _l2_cases():
         W_before = W.copy()
         result, problem = call_learner(
@@ -188,52 +200,104 @@ def check_l2_gradient(l2_gradient: Callable[[np.ndarray, float], Any]) -> None:
             W,
             lam,
             quiet=True,
-            if_none=(
-                "Not yet: l2_gradient returned None. Replace `return None` with the gradient "
-                "of (λ/2) Σ W_ij², written with lam and W."
+            if_none=Hint(
+                "None",
+                "l2_gradient returned None. Replace `return None` with the gradient of "
+                "(λ/2) Σ W_ij², written with lam and W.",
             ),
         )
         if problem:
-            print(problem)
-            return
+            return problem
         if not np.array_equal(W, W_before):
-            print(
-                "Not yet: your function changed W in place. Return a new array (e.g. "
-                "`lam * W`) instead of modifying the weights."
+            return Hint(
+                "in place",
+                "your function changed W in place.",
+                "Return a new array (e.g. an expression with W) instead of modifying the weights.",
             )
-            return
-        got = as_float_array(result)
-        if got is None or got.shape != W.shape:
-            shape = None if got is None else got.shape
-            print(
-                f"Not yet: for W of shape {W.shape} your function returned shape {shape}. "
-                "The gradient has one entry per weight, so it has the shape of W."
+        got = as_array(result)
+        if got is None:
+            return type_hint(result, f"a NumPy array of W's shape {W.shape}")
+        if got.shape != W.shape:
+            return Hint(
+                "shape",
+                f"for W of shape {W.shape} your function returned shape {got.shape}.",
+                "The gradient has one entry per weight, so it has the shape of W.",
             )
-            return
         if same_values(got, lam * W):
             continue
-        typical = [
-            (2 * lam * W, "2 λ W: the ½ in (λ/2) ||W||² cancels the 2 of d(w²)/dw = 2w."),
-            (-lam * W, "-λ W: the gradient points uphill, +λ W; the update subtracts it."),
-            (W, "W: the strength λ is missing."),
-            (lam * np.sign(W), "λ sign(W): that is the gradient of the L1 penalty λ Σ |W_ij|."),
-            (0.5 * lam * W**2, "(λ/2) W²: that is the penalty itself, not its derivative."),
-            (
-                np.full_like(W, lam),
-                "λ everywhere: the derivative of w² is 2w, so it depends on the weight.",
-            ),
-        ]
-        hint = first_hint(got, typical)
-        if hint is not None:
-            print(f"Not yet: you returned {hint}")
-            return
-        print(
-            f"Not yet: with lam={lam} and W =\n{np.round(W[:2, :3], 3)} (first entries)\n"
-            f"expected λ W =\n{np.round(lam * W[:2, :3], 4)}\ngot\n{np.round(got[:2, :3], 4)}\n"
-            "Differentiate (λ/2) w² for one weight w, then apply it to every entry of W."
+        hint = first_hint(
+            got,
+            [
+                (
+                    2 * lam * W,
+                    Hint(
+                        "2 lam W",
+                        "your gradient is twice the right one.",
+                        "The ½ in (λ/2) ||W||² cancels the 2 of d(w²)/dw = 2w.",
+                    ),
+                ),
+                (
+                    -lam * W,
+                    Hint(
+                        "minus",
+                        "the sign is flipped.",
+                        "A gradient points uphill, towards a larger penalty; the update "
+                        "subtracts it.",
+                    ),
+                ),
+                (
+                    W,
+                    Hint(
+                        "no lam",
+                        "the strength λ is missing.",
+                        "The penalty is proportional to λ, and so is its gradient.",
+                    ),
+                ),
+                (
+                    lam * np.sign(W),
+                    Hint(
+                        "L1",
+                        "that is the gradient of another penalty, λ Σ |W_ij| (L1).",
+                        "Differentiate (λ/2) w² for one weight w.",
+                    ),
+                ),
+                (
+                    0.5 * lam * W**2,
+                    Hint(
+                        "penalty itself",
+                        "that is each weight's penalty, not its derivative.",
+                        "Differentiate (λ/2) w² with respect to w.",
+                    ),
+                ),
+                (
+                    np.full_like(W, lam),
+                    Hint(
+                        "constant",
+                        "your gradient is the same for every weight.",
+                        "The derivative of w² depends on w.",
+                    ),
+                ),
+            ],
         )
-        return
-    print(CORRECT)
+        return hint or Hint(
+            "other",
+            f"with lam = {lam} and W of shape {W.shape} your result is not the gradient of the "
+            "penalty.",
+            "Differentiate (λ/2) w² for one weight w, then apply it to every entry of W.",
+        )
+    return None
+
+
+def check_l2_gradient(
+    l2_gradient: Callable[[np.ndarray, float], Any], hint: int | None = None
+) -> None:
+    """Check ``l2_gradient(W, lam) -> ∂R/∂W`` for ``R = (λ/2) ||W||²`` on three matrices."""
+    report(
+        "l2_gradient",
+        diagnose_l2_gradient(l2_gradient),
+        "∂R/∂W = λ W: every step shrinks every weight by the factor (1 - η λ).",
+        grade=hint,
+    )
 
 
 # --- exercise 3: which epoch does early stopping keep? ------------------------------------
@@ -250,55 +314,83 @@ def _early_stopping_cases() -> list[tuple[list[float], int]]:
     ]
 
 
-def check_early_stopping_epoch(early_stopping_epoch: Callable[[list[float], int], Any]) -> None:
-    """Check ``early_stopping_epoch(val_losses, patience) -> epoch`` on several loss curves."""
+def diagnose_early_stopping_epoch(
+    early_stopping_epoch: Callable[[list[float], int], Any],
+) -> Hint | None:
+    """``None`` if ``early_stopping_epoch(val_losses, patience)`` is right on several curves."""
     for losses, patience in _early_stopping_cases():
         result, problem = call_learner(
             early_stopping_epoch,
             list(losses),
             patience,
             quiet=True,
-            if_none=(
-                "Not yet: early_stopping_epoch returned None. Return the epoch (an integer, "
-                "counting from 0) whose weights early stopping keeps."
+            if_none=Hint(
+                "None",
+                "early_stopping_epoch returned None. Return the epoch (an integer, counting "
+                "from 0) whose weights early stopping keeps.",
             ),
         )
         if problem:
-            print(problem)
-            return
+            return problem
         if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-            print(f"Not yet: return an integer epoch number, got {result!r}.")
-            return
+            return type_hint(result, "an integer epoch number")
         expected = solution_early_stopping_epoch(losses, patience)
-        if int(result) == expected:
+        got = int(result)
+        if got == expected:
             continue
         overall = int(np.argmin(losses))
         # No epoch after the kept one improves on it, so training stops `patience` epochs
         # later, or runs to the last epoch if the list ends first.
         stop = min(expected + patience, len(losses) - 1)
-        where = f"with val_losses={losses} and patience={patience}, "
-        if int(result) == overall:
-            print(
-                f"Not yet: {where}you returned the overall minimum, epoch {overall}. "
-                f"But training stops after epoch {stop}: by then the loss had not improved "
-                f"for {patience} epochs, so the later epochs are never trained. Keep the best "
-                "epoch seen before stopping."
+        where = f"with val_losses = {losses} and patience = {patience}, "
+        if got == overall:
+            return Hint(
+                "overall minimum",
+                f"{where}you returned the overall minimum, epoch {overall}.",
+                f"But training stops after epoch {stop}: by then the loss had not improved for "
+                f"{patience} epochs, so the later epochs are never trained.",
             )
-        elif int(result) == stop:
-            print(
-                f"Not yet: {where}epoch {stop} is where training stops, not the epoch that is "
-                "kept: early stopping restores the weights of the best epoch before it."
+        if got == stop:
+            return Hint(
+                "stop epoch",
+                f"{where}epoch {stop} is where training stops, not the epoch that is kept.",
+                "Early stopping restores the weights of the best epoch before it.",
             )
-        elif int(result) == expected + 1:
-            print(
-                f"Not yet: {where}you returned {int(result)}, one too many: epochs count from "
-                "0, so the first loss in the list is epoch 0."
+        if got == expected + 1:
+            return Hint(
+                "off by one",
+                f"{where}you returned {got}, one too many.",
+                "Epochs count from 0: the first loss in the list is epoch 0.",
             )
-        else:
-            print(
-                f"Not yet: {where}expected epoch {expected}, got {int(result)}. Go through the "
-                "losses in order, remember the lowest so far and count the epochs since it; "
-                "stop when that count reaches the patience."
-            )
-        return
-    print(CORRECT)
+        return Hint(
+            "other",
+            f"{where}epoch {got} is not the one early stopping keeps.",
+            "Go through the losses in order, remember the lowest so far and count the epochs "
+            "since it; stop when that count reaches the patience.",
+        )
+    return None
+
+
+def check_early_stopping_epoch(
+    early_stopping_epoch: Callable[[list[float], int], Any], hint: int | None = None
+) -> None:
+    """Check ``early_stopping_epoch(val_losses, patience) -> epoch`` on several loss curves."""
+    report("early_stopping_epoch", diagnose_early_stopping_epoch(early_stopping_epoch), grade=hint)
+
+
+__all__ = [
+    "CORRECT",
+    "EXAMPLE_CONFUSION",
+    "EXAMPLE_VAL_LOSSES",
+    "SOLUTIONS",
+    "check_early_stopping_epoch",
+    "check_l2_gradient",
+    "check_precision_recall",
+    "diagnose_early_stopping_epoch",
+    "diagnose_l2_gradient",
+    "diagnose_precision_recall",
+    "show_solution",
+    "solution_early_stopping_epoch",
+    "solution_l2_gradient",
+    "solution_precision_recall",
+]

@@ -1,9 +1,11 @@
 """Exercises of notebook 08 (speed): checks that give hints, and worked solutions.
 
 Every ``check_*`` function runs the learner's answer on a few cases and prints
-either ``"Correct!"`` or ``"Not yet: ..."`` with a hint about what is wrong. It
-never raises, so a notebook with unfinished exercises still runs top to
-bottom. The ``solution_*`` functions are worked answers; print one with
+either ``"Correct!"`` or ``"Not yet: ..."`` with a graded hint about what is
+wrong (see :mod:`nnlib.exercises._checks`: the first hint points at the
+mistake; the same mistake again, or ``hint=2``, narrows it down). It never
+raises, so a notebook with unfinished exercises still runs top to bottom. The
+``solution_*`` functions are worked answers; print one with
 ``show_solution("weight_gradient")``.
 
 1. :func:`check_weight_gradient`: vectorise the triple loop
@@ -16,18 +18,29 @@ bottom. The ``solution_*`` functions are worked answers; print one with
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._checks import CORRECT, as_float_array, call_learner, print_solution, same_values
+from ._checks import (
+    CORRECT,
+    Hint,
+    as_array,
+    as_number,
+    call_learner,
+    print_solution,
+    report,
+    same_values,
+    type_hint,
+)
 
-#: A vectorised answer to exercise 1 takes milliseconds on this many rows; loops take seconds.
-LOOP_TEST_SHAPE = (2000, 64, 32)
-#: Seconds above which a correct answer to exercise 1 counts as "still looping".
-SLOW_SECONDS = 0.25
+#: Rows, inputs and outputs of the arrays on which exercise 1 watches for loops.
+LOOP_TEST_SHAPE = (200, 16, 8)
+#: More Python-level reads of X and dZ than this (indexing or iterating) count as a loop.
+#: Broadcasting without a loop needs two (``X[:, :, None] * dZ[:, None, :]``).
+LOOP_READS = 4
 
 
 # --- worked solutions --------------------------------------------------------------------
@@ -95,18 +108,55 @@ def show_solution(name: str) -> None:
 # --- helpers for the checks ----------------------------------------------------------------
 
 
-def _as_number(value: Any) -> float | None:
-    """``float(value)`` if that works and is finite, else ``None``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
-
-
 def _close(got: Any, expected: Any) -> bool:
     """Same shape and values: a matrix product and the loop differ only by float rounding."""
     return same_values(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def _one_number(result: Any, what: str) -> tuple[float | None, Hint | None]:
+    got = as_number(result)
+    if got is None:
+        return None, type_hint(result, f"one number ({what})")
+    if not math.isfinite(got):
+        return None, Hint("not finite", f"{what} is a finite number, got {got}.")
+    return got, None
+
+
+class _Watched(np.ndarray):
+    """An array that counts how often Python code indexes it or iterates over it.
+
+    Views and results made from it (``X.T``, ``X[0]``) share the same counter,
+    so ``for n in range(N): ... X[n] ...`` and ``for x in X`` both show up,
+    while ``X.T @ dZ`` or ``np.einsum`` read it from compiled code and count 0.
+    """
+
+    _reads: list[int]
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._reads = getattr(obj, "_reads", [0])
+
+    def __getitem__(self, key: Any) -> Any:
+        self._reads[0] += 1
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Any:
+        self._reads[0] += len(self)
+        return super().__iter__()
+
+
+def _watched(a: np.ndarray, reads: list[int]) -> _Watched:
+    out = np.array(a, copy=True).view(_Watched)
+    out._reads = reads
+    return out
+
+
+def python_reads(fn: Callable[..., Any], *arrays: np.ndarray) -> tuple[Any, int, Hint | None]:
+    """Call ``fn`` on watched copies of ``arrays``: ``(result, Python-level reads, problem)``."""
+    reads = [0]
+    result, problem = call_learner(fn, *(_watched(a, reads) for a in arrays))
+    if isinstance(result, _Watched):
+        result = np.asarray(result).view(np.ndarray)
+    return result, reads[0], problem
 
 
 # --- exercise 1: vectorise the weight gradient --------------------------------------------
@@ -119,104 +169,164 @@ def _gradient_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def check_weight_gradient(weight_gradient: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``weight_gradient(X, dZ) -> dW`` against the loop, and that it is fast."""
+def diagnose_weight_gradient(
+    weight_gradient: Callable[[np.ndarray, np.ndarray], Any],
+) -> Hint | None:
+    """``None`` if ``weight_gradient(X, dZ)`` is ``Xᵀ dZ`` computed without a Python loop."""
     for X, dZ in _gradient_cases():
         result, problem = call_learner(
             weight_gradient,
-            X,
-            dZ,
-            if_none=(
-                "Not yet: weight_gradient returned None. Entry (i, j) of the answer sums "
-                "X[n, i] * dZ[n, j] over the rows n: which matrix product does that?"
+            X.copy(),
+            dZ.copy(),
+            if_none=Hint(
+                "None",
+                "weight_gradient returned None. Entry (i, j) of the answer sums "
+                "X[n, i] * dZ[n, j] over the rows n: which matrix product does that?",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = as_float_array(result)
+            return problem
+        got = as_array(result)
         expected = solution_weight_gradient(X, dZ)
-        if got is None or got.shape != expected.shape:
-            shape = None if got is None else got.shape
-            hint = f"dW must have shape {expected.shape} (D, K), got {shape}."
-            if shape == expected.T.shape:
-                hint += " You computed the transpose: which factor must be transposed, X or dZ?"
-            print(f"Not yet: {hint}")
-            return
+        if got is None:
+            return type_hint(result, f"a NumPy array of shape {expected.shape}")
+        if got.shape != expected.shape:
+            if got.shape == expected.T.shape:
+                return Hint(
+                    "transposed",
+                    f"dW must have shape {expected.shape} (D, K), got {got.shape}: the transpose.",
+                    "Which factor must be transposed, X or dZ, to give (D, K)?",
+                )
+            return Hint(
+                "shape",
+                f"dW must have shape {expected.shape} (D, K), the shape of the weights; got "
+                f"{got.shape}.",
+                "(D, N) times (N, K) gives (D, K).",
+            )
         if _close(got, expected):
             continue
-        n = X.shape[0]
-        if _close(got, expected / n):
-            print("Not yet: your answer is the loop's result divided by N. The loop sums; keep it.")
-        else:
-            print(
-                f"Not yet: for X of shape {X.shape} and dZ {dZ.shape} the entries differ from "
-                "the loop's Σ_n X[n, i] dZ[n, j]. Compare one entry by hand."
+        if _close(got, expected / X.shape[0]):
+            return Hint(
+                "mean",
+                "your answer is the loop's result divided by N.",
+                "The loop sums over the rows; it does not average.",
             )
-        return
+        return Hint(
+            "other",
+            f"for X of shape {X.shape} and dZ {dZ.shape} the entries differ from the loop's.",
+            "Compare one entry by hand: entry (i, j) is Σ_n X[n, i] · dZ[n, j].",
+        )
     rng = np.random.default_rng(9)
     n, d, k = LOOP_TEST_SHAPE
     X, dZ = rng.normal(size=(n, d)), rng.normal(size=(n, k))
-    start = time.perf_counter()
-    result, problem = call_learner(weight_gradient, X, dZ)
-    seconds = time.perf_counter() - start
-    if problem or not _close(as_float_array(result), solution_weight_gradient(X, dZ)):
-        print(problem or f"Not yet: correct on small inputs, but wrong for shape {X.shape}.")
-        return
-    if seconds > SLOW_SECONDS:
-        print(
-            f"Not yet: the numbers are right, but {n}x{d} and {n}x{k} inputs took "
-            f"{seconds:.2f} s: there is still a Python loop. Replace all of it by one `@`."
+    result, reads, problem = python_reads(weight_gradient, X, dZ)
+    if problem:
+        return problem
+    if not _close(as_array(result), solution_weight_gradient(X, dZ)):
+        return Hint("large", f"correct on small inputs, but wrong for X of shape {X.shape}.")
+    if reads > LOOP_READS:
+        return Hint(
+            "loop",
+            f"the numbers are right, but your function read X and dZ {reads} times from Python "
+            f"for {n} rows: there is still a loop.",
+            "Replace all of it, rows included, by one matrix product.",
         )
-        return
-    print(CORRECT + " One matrix product does the whole triple loop.")
+    return None
+
+
+def check_weight_gradient(
+    weight_gradient: Callable[[np.ndarray, np.ndarray], Any], hint: int | None = None
+) -> None:
+    """Check ``weight_gradient(X, dZ) -> dW`` against the loop, and that no loop is left.
+
+    The loop test passes arrays that count how often Python code indexes them
+    or iterates over them (a loop over rows reads them once per row or more);
+    a matrix product reads them from compiled code and counts nothing.
+    """
+    report(
+        "weight_gradient",
+        diagnose_weight_gradient(weight_gradient),
+        "One matrix product does the whole triple loop.",
+        grade=hint,
+    )
 
 
 # --- exercise 2: flops per example ---------------------------------------------------------
 
 
-def check_flops_per_example(flops_per_example: Callable[[Sequence[int]], Any]) -> None:
-    """Check ``flops_per_example(sizes)``: forward and backward, 2 flops per multiply-add."""
+def diagnose_flops_per_example(flops_per_example: Callable[[Sequence[int]], Any]) -> Hint | None:
+    """``None`` if ``flops_per_example(sizes)`` is ``6 Σ n_l n_{l+1}``, else a hint."""
     for sizes in ([64, 32, 10], [2, 16, 16, 1], [784, 256, 128, 10]):
         result, problem = call_learner(
             flops_per_example,
             list(sizes),
-            if_none=(
-                "Not yet: flops_per_example returned None. Start with the forward pass: how "
-                "many multiplications and additions does z = x W take for one example?"
+            if_none=Hint(
+                "None",
+                "flops_per_example returned None. Start with the forward pass: how many "
+                "multiplications and additions does z = x W take for one example?",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = _as_number(result)
-        if got is None:
-            print(f"Not yet: return one number, got {result!r}.")
-            return
+            return problem
+        got, problem = _one_number(result, "the number of operations")
+        if problem:
+            return problem
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
         with_bias = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
         if got == 6 * weights:
             continue
-        hints = {
-            weights: "that is the number of weights (multiply-adds of the forward pass). Each "
-            "multiply-add is 2 operations, and the backward pass costs about twice the forward.",
-            2 * weights: "that is the forward pass alone. The backward pass computes two "
-            "products of the same size per layer (dW = xᵀ dz and dx = dz Wᵀ).",
-            3 * weights: "you counted each multiply-add as one operation: it is two (a multiply "
-            "and an add).",
-            4 * weights: "that is forward plus one backward product; the backward pass needs "
-            "two per layer: dW = xᵀ dz and dx = dz Wᵀ.",
-            6 * with_bias: "close: the estimate counts only the matrix products; leave out the "
-            "biases (they cost per unit, not per weight).",
+        known = {
+            weights: Hint(
+                "weights only",
+                "that is the number of weights.",
+                "Each weight takes part in one multiply-add per example in the forward pass (2 "
+                "operations), and the backward pass costs about twice the forward.",
+            ),
+            2 * weights: Hint(
+                "forward only",
+                "that is the forward pass alone.",
+                "The backward pass computes two products of the same size per layer "
+                "(dW = xᵀ dz and dx = dz Wᵀ).",
+            ),
+            3 * weights: Hint(
+                "one op",
+                "you counted each multiply-add as one operation.",
+                "A multiply-add is two operations: a multiply and an add.",
+            ),
+            4 * weights: Hint(
+                "one backward product",
+                "that is the forward pass plus one backward product.",
+                "The backward pass needs two per layer: dW = xᵀ dz and dx = dz Wᵀ.",
+            ),
+            6 * with_bias: Hint(
+                "biases",
+                "close: your count includes the biases.",
+                "The estimate counts only the matrix products; biases cost per unit, not per "
+                "weight.",
+            ),
         }
-        hint = hints.get(
+        return known.get(
             int(got) if got == int(got) else -1,
-            f"for sizes {list(sizes)} ({weights} weights) expected 6 × weights = "
-            f"{6 * weights}, got {got:g}.",
+            Hint(
+                "other",
+                f"for sizes {list(sizes)} your {got:g} operations are not the estimate.",
+                "Count the weights (the sum of n_l · n_(l+1)), then the operations per weight "
+                "and example: 2 in the forward pass, twice as many in the backward pass.",
+            ),
         )
-        print(f"Not yet: {hint}")
-        return
-    print(CORRECT + " About 6 operations per weight and example.")
+    return None
+
+
+def check_flops_per_example(
+    flops_per_example: Callable[[Sequence[int]], Any], hint: int | None = None
+) -> None:
+    """Check ``flops_per_example(sizes)``: forward and backward, 2 flops per multiply-add."""
+    report(
+        "flops_per_example",
+        diagnose_flops_per_example(flops_per_example),
+        "About 6 operations per weight and example.",
+        grade=hint,
+    )
 
 
 # --- exercise 3: sparsity of masks -----------------------------------------------------
@@ -229,102 +339,167 @@ def _mask_cases() -> list[list[np.ndarray]]:
     return [[np.array([[True, False], [False, False]])], [big, small]]
 
 
-def check_mask_sparsity(mask_sparsity: Callable[[list[np.ndarray]], Any]) -> None:
-    """Check ``mask_sparsity(masks)``: the fraction of all entries that are ``False``."""
+def diagnose_mask_sparsity(mask_sparsity: Callable[[list[np.ndarray]], Any]) -> Hint | None:
+    """``None`` if ``mask_sparsity(masks)`` is the fraction of all entries that are ``False``."""
     for masks in _mask_cases():
         result, problem = call_learner(
             mask_sparsity,
-            masks,
-            if_none=(
-                "Not yet: mask_sparsity returned None. Count the False entries (pruned "
-                "weights) of all masks and divide by the number of entries."
+            [m.copy() for m in masks],
+            if_none=Hint(
+                "None",
+                "mask_sparsity returned None. Count the pruned weights (False) of all masks and "
+                "divide by the number of all weights.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = _as_number(result)
-        if got is None:
-            print(f"Not yet: return one number (a fraction between 0 and 1), got {result!r}.")
-            return
+            return problem
+        got, problem = _one_number(result, "a fraction between 0 and 1")
+        if problem:
+            return problem
         expected = solution_mask_sparsity(masks)
         if np.isclose(got, expected, rtol=1e-9):
             continue
         pruned = sum(int((~m).sum()) for m in masks)
         per_layer = float(np.mean([(~m).mean() for m in masks]))
         if np.isclose(got, 1 - expected):
-            hint = "that is the density (the fraction kept, True). Sparsity counts the False."
-        elif np.isclose(got, pruned):
-            hint = "that is the number of pruned weights; divide by the number of all weights."
-        elif len(masks) > 1 and np.isclose(got, per_layer):
-            hint = (
-                "you averaged the layers' sparsities, so a 20-weight layer counts as much as "
-                "a 200-weight one. Count over all weights together."
+            return Hint(
+                "density",
+                "that is the fraction of weights kept (True).",
+                "Sparsity counts the pruned ones, False.",
             )
-        else:
-            hint = f"expected {expected:.4g} for masks of shapes {[m.shape for m in masks]}."
-        print(f"Not yet: {hint}")
-        return
-    print(CORRECT)
+        if np.isclose(got, pruned):
+            return Hint(
+                "count",
+                "that is the number of pruned weights, not a fraction.",
+                "Divide by the number of all weights.",
+            )
+        if len(masks) > 1 and np.isclose(got, per_layer):
+            return Hint(
+                "per layer",
+                "you averaged the layers' sparsities, so a 20-weight layer counts as much as a "
+                "200-weight one.",
+                "Count over all weights together.",
+            )
+        return Hint(
+            "other",
+            f"for masks of shapes {[m.shape for m in masks]} your {got:.4g} is not the fraction "
+            "of pruned weights.",
+            "Count the False entries over all masks and divide by the number of entries over "
+            "all masks.",
+        )
+    return None
+
+
+def check_mask_sparsity(
+    mask_sparsity: Callable[[list[np.ndarray]], Any], hint: int | None = None
+) -> None:
+    """Check ``mask_sparsity(masks)``: the fraction of all entries that are ``False``."""
+    report("mask_sparsity", diagnose_mask_sparsity(mask_sparsity), grade=hint)
 
 
 # --- exercise 4: prune one matrix by magnitude ------------------------------------------
 
+#: (shape, sparsity) of exercise 4; 0.3 · 12 = 3.6 is not a whole number: round, not int.
+PRUNE_CASES = (((4, 5), 0.5), ((8, 6), 0.25), ((3, 4), 0.3), ((10, 10), 0.9))
 
-def check_prune_smallest(prune_smallest: Callable[[np.ndarray, float], Any]) -> None:
-    """Check ``prune_smallest(W, sparsity)``: the smallest ``|w|`` zeroed, the rest untouched."""
+
+def diagnose_prune_smallest(prune_smallest: Callable[[np.ndarray, float], Any]) -> Hint | None:
+    """``None`` if ``prune_smallest(W, s)`` zeroes the ``round(s · W.size)`` smallest ``|w|``."""
     rng = np.random.default_rng(4)
-    for shape, s in (((4, 5), 0.5), ((8, 6), 0.25), ((10, 10), 0.9)):
+    for shape, s in PRUNE_CASES:
         W = rng.normal(size=shape)
         before = W.copy()
         result, problem = call_learner(
             prune_smallest,
             W,
             s,
-            if_none=(
-                "Not yet: prune_smallest returned None. Sort |W| (np.argsort of np.abs(W)), "
-                "zero the first k = round(s · W.size) entries of a copy, and return it."
+            if_none=Hint(
+                "None",
+                "prune_smallest returned None. Return a copy of W in which the weights with the "
+                "smallest magnitude are set to 0.",
             ),
         )
         if problem:
-            print(problem)
-            return
-        got = as_float_array(result)
-        if got is None or got.shape != W.shape:
-            print(f"Not yet: return a matrix of W's shape {W.shape}.")
-            return
+            return problem
+        got = as_array(result)
+        if got is None:
+            return type_hint(result, f"a NumPy array of W's shape {W.shape}")
+        if got.shape != W.shape:
+            return Hint("shape", f"return a matrix of W's shape {W.shape}; got {got.shape}.")
         if not np.array_equal(W, before):
-            print("Not yet: your function changed W itself. Prune a copy (W.copy()) instead.")
-            return
+            return Hint(
+                "in place",
+                "your function changed W itself.",
+                "Prune a copy (W.copy()) and return it.",
+            )
         expected = solution_prune_smallest(W, s)
         if np.array_equal(got, expected):
             continue
         k = int(round(s * W.size))
         zeros = int(np.sum(got == 0))
-        kept_changed = np.any((got != 0) & (got != W))
-        if kept_changed:
-            hint = "some weights you kept have new values; pruning only sets weights to zero."
-        elif zeros != k:
-            hint = f"with sparsity {s} a {shape[0]}x{shape[1]} matrix loses k = {k} weights, "
-            hint += f"you zeroed {zeros}."
-        elif np.abs(W[got == 0]).min() >= np.abs(W[got != 0]).max():
-            hint = "you removed the largest weights; magnitude pruning removes the smallest |w|."
-        elif W[got == 0].max() <= W[got != 0].min():
-            hint = "you removed the most negative weights: rank by magnitude |w| (np.abs)."
-        else:
-            hint = f"the {k} zeroed entries are not the {k} smallest |w|."
-        print(f"Not yet: {hint}")
-        return
-    print(CORRECT)
+        size = f"{shape[0]}x{shape[1]}"
+        if np.any((got != 0) & (got != W)):
+            return Hint(
+                "changed kept",
+                "some weights you kept have new values.",
+                "Pruning only sets weights to zero; the others stay exactly as they were.",
+            )
+        if zeros != k:
+            if zeros == int(s * W.size) and s * W.size != k:
+                return Hint(
+                    "int not round",
+                    f"with sparsity {s} a {size} matrix loses k = {k} weights; you zeroed {zeros}.",
+                    f"s · W.size = {s * W.size:.4g} is not a whole number: round it to the "
+                    "nearest (round), do not cut it off (int).",
+                )
+            return Hint(
+                "count",
+                f"with sparsity {s} a {size} matrix loses k = {k} weights; you zeroed {zeros}.",
+                "k = round(sparsity · W.size).",
+            )
+        if np.abs(W[got == 0]).min() >= np.abs(W[got != 0]).max():
+            return Hint(
+                "largest",
+                "you removed the largest weights.",
+                "Magnitude pruning removes the smallest |w|.",
+            )
+        if W[got == 0].max() <= W[got != 0].min():
+            return Hint(
+                "most negative",
+                "you removed the most negative weights.",
+                "Rank by magnitude |w| (np.abs), not by value.",
+            )
+        return Hint(
+            "other",
+            f"the {k} zeroed entries are not the {k} smallest |w|.",
+            "np.argsort(np.abs(W), axis=None) lists the entries from the smallest magnitude to "
+            "the largest.",
+        )
+    return None
+
+
+def check_prune_smallest(
+    prune_smallest: Callable[[np.ndarray, float], Any], hint: int | None = None
+) -> None:
+    """Check ``prune_smallest(W, sparsity)``: the smallest ``|w|`` zeroed, the rest untouched."""
+    report("prune_smallest", diagnose_prune_smallest(prune_smallest), grade=hint)
 
 
 __all__ = [
     "CORRECT",
+    "LOOP_READS",
+    "LOOP_TEST_SHAPE",
+    "PRUNE_CASES",
     "SOLUTIONS",
     "check_flops_per_example",
     "check_mask_sparsity",
     "check_prune_smallest",
     "check_weight_gradient",
+    "diagnose_flops_per_example",
+    "diagnose_mask_sparsity",
+    "diagnose_prune_smallest",
+    "diagnose_weight_gradient",
+    "python_reads",
     "show_solution",
     "solution_flops_per_example",
     "solution_mask_sparsity",

@@ -13,9 +13,11 @@ Three small computations behind the notebook's story:
    ReLU layer with ``fan_in`` inputs, ``√(2 / fan_in)``.
 
 Each ``check_*`` function calls the learner's function, compares with the
-right answer and prints ``"Correct!"`` or a hint about what is wrong (it never
-raises, so a notebook cell with an unfinished exercise still runs).
-``show_solution(name)`` prints a worked solution.
+right answer and prints ``"Correct!"`` or ``"Not yet: ..."`` with a graded hint
+(see :mod:`nnlib.exercises._checks`: the first hint points at the mistake; the
+same mistake again, or ``hint=2``, narrows it down). It never raises, so a
+notebook cell with an unfinished exercise still runs. ``show_solution(name)``
+prints a worked solution.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_finite_float, print_solution, report, run_learner_code
+from ._checks import Hint, as_number, call_learner, print_solution, report, type_hint
 
 #: The largest value of σ′, reached at z = 0: σ(0)(1 - σ(0)) = 1/2 · 1/2.
 SIGMOID_PRIME_MAX = 0.25
@@ -80,32 +82,24 @@ def show_solution(name: str) -> None:
 # --- shared helpers ----------------------------------------------------------------------
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """``fn(*args)``; ``(result, None)`` or ``(None, hint)`` when it raised."""
-    result, err = run_learner_code(fn, *args)
-    if err is None:
-        return result, None
-    return None, f"Your function raised {type(err).__name__}: {err}."
-
-
 def _numbers(
-    fn: Callable[[Any], Any], name: str, inputs: Sequence[Any], if_none: str
-) -> tuple[np.ndarray | None, str | None]:
+    fn: Callable[[Any], Any], name: str, inputs: Sequence[Any], if_none: Hint
+) -> tuple[np.ndarray | None, Hint | None]:
     """``fn(x)`` for every ``x`` of ``inputs`` as a float array ``(len(inputs),)``, or a hint.
 
-    The hint is the one for the first call that raises, returns ``None`` (then
-    ``if_none``) or returns something that is not one finite number.
+    The hint is the one for the first call that raises, runs too long, returns
+    ``None`` (then ``if_none``) or returns something that is not one finite number.
     """
     values = []
     for x in inputs:
-        result, error = _call(fn, x)
-        if error:
-            return None, error
-        if result is None:
-            return None, if_none
-        value = as_finite_float(result)
+        result, problem = call_learner(fn, x, if_none=if_none)
+        if problem:
+            return None, problem
+        value = as_number(result)
         if value is None:
-            return None, f"{name}({x}) must return one number, got {result!r}."
+            return None, type_hint(result, f"one number from {name}({x})")
+        if not math.isfinite(value):
+            return None, Hint("not finite", f"{name}({x}) returned {value}, not a finite number.")
         values.append(value)
     return np.array(values), None
 
@@ -113,139 +107,207 @@ def _numbers(
 # --- exercise 1: the largest slope of the sigmoid -------------------------------------------
 
 
-def diagnose_max_sigmoid_prime(fn: Callable[[], Any]) -> str | None:
+def diagnose_max_sigmoid_prime(fn: Callable[[], Any]) -> Hint | None:
     """``None`` if ``fn()`` returns the maximum of ``σ′`` (within 1e-3), else a hint."""
-    result, error = _call(fn)
-    if error:
-        return error
-    if result is None:
-        return (
-            "Not done yet: your function returns None. Make a grid z = np.linspace(-10, 10, "
-            "2001), compute s = σ(z) and σ′(z) = s (1 - s), and return the largest value."
-        )
-    value = as_finite_float(result)
+    result, problem = call_learner(
+        fn,
+        if_none=Hint(
+            "None",
+            "your function returns None. Compute σ′(z) = σ(z)(1 - σ(z)) on a grid of z values "
+            "and return its largest value.",
+            "np.linspace(-10, 10, 2001) is a grid that contains z = 0; np.max finds the "
+            "largest value of an array.",
+        ),
+    )
+    if problem:
+        return problem
+    value = as_number(result)
     if value is None:
-        shape = np.shape(result)
-        return (
-            f"Return one number (got something of shape {shape}): the maximum over the grid, "
-            "e.g. float(np.max(...))."
-        )
+        return type_hint(result, "one number (the largest value of σ′ on the grid)")
     if abs(value - SIGMOID_PRIME_MAX) <= 1e-3:
         return None
     if abs(value - 1.0) <= 1e-2:
-        return (
-            "That is the maximum of σ itself (it approaches 1). Take the maximum of σ′ = σ(1 - σ)."
+        return Hint(
+            "max of sigma",
+            "that is about the largest value of σ itself.",
+            "Take the maximum of the slope σ′ = σ (1 - σ), not of σ.",
         )
     if abs(value - 0.5) <= 1e-3:
-        return "0.5 is σ(0), the sigmoid's value at z = 0. Its *slope* there is σ(0)(1 - σ(0))."
+        return Hint(
+            "sigma(0)",
+            "0.5 is σ(0), the value of the sigmoid at z = 0, not its slope.",
+            "The slope there is σ(0)(1 - σ(0)).",
+        )
     if abs(value) <= 1e-3:
-        return (
-            f"{value:.3g} looks like the position of the maximum (z = 0), not its value. "
-            "Return max σ′, not argmax."
+        return Hint(
+            "argmax",
+            f"{value:.3g} looks like where the maximum is (z = 0), not how large it is.",
+            "Return the largest value (np.max), not its position (np.argmax).",
         )
     if value < SIGMOID_PRIME_MAX:
-        return (
-            f"{value:.4g} is below the true maximum. Does your grid include z = 0, and is it "
-            "fine enough? Check that σ′ = σ (1 - σ), not σ² or 1 - σ²."
+        return Hint(
+            "too small",
+            f"{value:.4g} is below the true maximum.",
+            "Does your grid include z = 0 (or come very close to it)? Is the formula σ (1 - σ), "
+            "not σ² or 1 - σ²?",
         )
-    return (
-        f"{value:.4g} is too large: σ′ = σ (1 - σ) can never exceed 1/4. "
-        "Check the formula (tanh′ = 1 - tanh² has maximum 1, σ′ is different)."
+    return Hint(
+        "too large",
+        f"{value:.4g} is too large for the slope of the sigmoid.",
+        "σ (1 - σ) is a product of two numbers between 0 and 1 that add up to 1. (tanh′ = "
+        "1 - tanh² reaches 1; σ′ is a different formula.)",
     )
 
 
-def check_max_sigmoid_prime(fn: Callable[[], Any]) -> None:
+def check_max_sigmoid_prime(fn: Callable[[], Any], hint: int | None = None) -> None:
     """Print "Correct!" if ``fn()`` returns ``max σ′ = 0.25``, or a hint."""
     report(
+        "max_sigmoid_prime",
         diagnose_max_sigmoid_prime(fn),
         "σ′ peaks at 1/4 (at z = 0): every sigmoid layer passes back at most a quarter of "
         "the gradient per unit.",
+        grade=hint,
     )
 
 
 # --- exercise 2: the shrink factor after k sigmoid layers -----------------------------------
 
 
-def diagnose_shrink_factor(fn: Callable[[int], Any]) -> str | None:
+def diagnose_shrink_factor(fn: Callable[[int], Any]) -> Hint | None:
     """``None`` if ``fn(k) = (1/4)^k`` for ``k = 0..12``, else a hint."""
     ks = list(range(13))
-    got, hint = _numbers(
+    got, problem = _numbers(
         fn,
         "shrink_factor",
         ks,
-        "Not done yet: your function returns None. Each layer multiplies the "
-        "gradient by about σ′(0); after k layers that factor is applied k times.",
+        Hint(
+            "None",
+            "your function returns None. Each layer multiplies the gradient by about σ′(0); "
+            "after k layers that factor has been applied k times.",
+        ),
     )
     if got is None:
-        return hint
+        return problem
     want = np.array([solution_shrink_factor(k) for k in ks])
     if np.allclose(got, want, rtol=1e-9, atol=0.0):
         return None
     ks_arr = np.array(ks, dtype=np.float64)
     if np.allclose(got, 0.25 * ks_arr, rtol=1e-9):
-        return "The factor is multiplied once per layer, not added: use a power, not k · 1/4."
+        return Hint(
+            "added",
+            "your factor grows in proportion to k.",
+            "The factor is multiplied once per layer, not added: use a power.",
+        )
     if np.allclose(got, 4.0**ks_arr, rtol=1e-9):
-        return "The gradient shrinks, so the factor is below 1: (1/4)^k, not 4^k."
+        return Hint(
+            "4^k",
+            "your factor grows with k, but the gradient shrinks.",
+            "Each layer multiplies by σ′(0) = 1/4, not by 4.",
+        )
     if np.allclose(got[1:], 0.25 ** (ks_arr[1:] - 1), rtol=1e-9):
-        return "Off by one layer: after k = 1 layer the factor is already 1/4."
+        return Hint(
+            "off by one",
+            "your factor is off by one layer.",
+            "After k = 0 layers the factor is 1; after k = 1 layer it is already σ′(0).",
+        )
     if np.allclose(got, 0.5**ks_arr, rtol=1e-9):
-        return (
-            "0.5 is σ(0), the value of the sigmoid at 0. The gradient is multiplied by its "
-            "slope σ′(0) = σ(0)(1 - σ(0))."
+        return Hint(
+            "sigma not slope",
+            "0.5 is σ(0), the value of the sigmoid at 0, not its slope.",
+            "The gradient is multiplied by the slope σ′(0) = σ(0)(1 - σ(0)).",
         )
     if np.allclose(got, 1.0):
-        return "A factor of 1 for every k would mean no shrinking at all. What is σ′(0)?"
+        return Hint(
+            "no shrink",
+            "a factor of 1 for every k means no shrinking at all.",
+            "What is σ′(0)?",
+        )
     bad = int(np.flatnonzero(~np.isclose(got, want, rtol=1e-9, atol=0.0))[0])
-    return (
-        f"shrink_factor({bad}) returned {got[bad]:.4g} but should be {want[bad]:.4g}. "
-        "Multiply σ′(0) once per layer."
+    return Hint(
+        "other",
+        f"shrink_factor({bad}) returned {got[bad]:.4g}, not the typical factor.",
+        "Multiply by σ′(0) once per layer.",
     )
 
 
-def check_shrink_factor(fn: Callable[[int], Any]) -> None:
+def check_shrink_factor(fn: Callable[[int], Any], hint: int | None = None) -> None:
     """Print "Correct!" if ``fn(k)`` returns ``(1/4)^k``, or a hint."""
     report(
+        "shrink_factor",
         diagnose_shrink_factor(fn),
         "(1/4)^k: after 9 layers the gradient is about 4 millionths of what it was.",
+        grade=hint,
     )
 
 
 # --- exercise 3: the He standard deviation ---------------------------------------------------
 
 
-def diagnose_he_std(fn: Callable[[Any], Any]) -> str | None:
+def diagnose_he_std(fn: Callable[[Any], Any]) -> Hint | None:
     """``None`` if ``fn(fan_in) = √(2 / fan_in)`` for several fan-ins, else a hint."""
     fan_ins = (1, 2, 8, 32, 100, 784)
-    got, hint = _numbers(
+    got, problem = _numbers(
         fn,
         "he_std",
         fan_ins,
-        "Not done yet: your function returns None. He initialisation keeps "
-        "fan_in · Var(W) / 2 = 1; solve for the standard deviation.",
+        Hint(
+            "None",
+            "your function returns None. He initialisation keeps the variance of z the same "
+            "from layer to layer for ReLU: write Var(z) with fan_in and Var(W), then solve for "
+            "the standard deviation.",
+        ),
     )
     if got is None:
-        return hint
+        return problem
     n = np.array(fan_ins, dtype=np.float64)
     if np.allclose(got, np.sqrt(2.0 / n), rtol=1e-6):
         return None
     if np.allclose(got, 2.0 / n, rtol=1e-6):
-        return "That is the variance 2 / fan_in. The standard deviation is its square root."
-    if np.allclose(got, np.sqrt(1.0 / n), rtol=1e-6):
-        return (
-            "√(1 / fan_in) is right for tanh-like units (LeCun). ReLU zeroes half of its "
-            "inputs, so He doubles the variance: √(2 / fan_in)."
+        return Hint(
+            "variance",
+            "that is the variance of the weights, not their standard deviation.",
+            "Take the square root.",
         )
-    if np.allclose(got, np.sqrt(2.0 * n), rtol=1e-6) or np.allclose(got, 2.0 * n):
-        return "The standard deviation must shrink as fan_in grows: divide by fan_in."
-    return (
-        f"he_std({fan_ins[3]}) returned {got[3]:.4g}, expected {math.sqrt(2 / fan_ins[3]):.4g}. "
-        "Use std = √(2 / fan_in)."
+    if np.allclose(got, np.sqrt(1.0 / n), rtol=1e-6):
+        return Hint(
+            "LeCun",
+            "that is the scale for tanh-like units, not for ReLU.",
+            "ReLU zeroes half of its inputs, so He doubles the variance.",
+        )
+    if np.all(np.diff(got) > 0):
+        return Hint(
+            "grows",
+            "your standard deviation grows with fan_in.",
+            "More inputs add more terms to z, so each weight must be smaller: divide by fan_in.",
+        )
+    return Hint(
+        "other",
+        f"he_std({fan_ins[3]}) returned {got[3]:.4g}, which does not keep Var(z) constant.",
+        "Var(z) = fan_in · Var(W) · E[x²], and for ReLU units E[x²] = Var(z) / 2.",
     )
 
 
-def check_he_std(fn: Callable[[Any], Any]) -> None:
+def check_he_std(fn: Callable[[Any], Any], hint: int | None = None) -> None:
     """Print "Correct!" if ``fn(fan_in)`` returns ``√(2 / fan_in)``, or a hint."""
     report(
+        "he_std",
         diagnose_he_std(fn),
-        "std = √(2 / fan_in); for fan_in = 32 that is 0.25.",
+        f"std = √(2 / fan_in); for fan_in = 32 that is {math.sqrt(2 / 32):g}.",
+        grade=hint,
     )
+
+
+__all__ = [
+    "SIGMOID_PRIME_MAX",
+    "SOLUTIONS",
+    "check_he_std",
+    "check_max_sigmoid_prime",
+    "check_shrink_factor",
+    "diagnose_he_std",
+    "diagnose_max_sigmoid_prime",
+    "diagnose_shrink_factor",
+    "show_solution",
+    "solution_he_std",
+    "solution_max_sigmoid_prime",
+    "solution_shrink_factor",
+]

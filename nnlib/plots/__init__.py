@@ -26,7 +26,8 @@ One module per kind of figure; everything is importable from here
 * :mod:`~nnlib.plots.boundaries`: :func:`decision_grid`, :func:`plot_decision_boundary`;
 * :mod:`~nnlib.plots.loss_surface`: :func:`plot_loss_surface`;
 * :mod:`~nnlib.plots.layer_stats`: :func:`plot_grad_norms`, :func:`plot_activation_histograms`;
-* :mod:`~nnlib.plots.classification`: :func:`plot_confusion_matrix`, :func:`plot_roc`;
+* :mod:`~nnlib.plots.classification`: :func:`plot_confusion_matrix`, :func:`plot_roc`,
+  :func:`plot_reliability`;
 * :mod:`~nnlib.plots.images`: :func:`plot_digits`, :func:`plot_weights`;
 * :mod:`~nnlib.plots.number_formats`: :func:`plot_gradient_magnitudes`.
 """
@@ -34,7 +35,7 @@ One module per kind of figure; everything is importable from here
 from __future__ import annotations
 
 from .boundaries import decision_grid, plot_decision_boundary
-from .classification import plot_confusion_matrix, plot_roc
+from .classification import plot_confusion_matrix, plot_reliability, plot_roc
 from .common import CLASS_COLORS, PATH_COLOR, PROBABILITY_CMAP, TRAIN_COLOR, VAL_COLOR, Array
 from .curves import plot_history, plot_step_loss
 from .images import plot_digits, plot_weights
@@ -58,6 +59,7 @@ __all__ = [
     "plot_gradient_magnitudes",
     "plot_history",
     "plot_loss_surface",
+    "plot_reliability",
     "plot_roc",
     "plot_step_loss",
     "plot_weights",

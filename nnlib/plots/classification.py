@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,9 @@ from matplotlib.axes import Axes
 from .common import (
     PATH_COLOR,
     TRAIN_COLOR,
+    VAL_COLOR,
     _axes,
+    _class_color,
     _fmt,
     _numpy,
 )
@@ -119,3 +121,40 @@ def plot_roc(
     ax.grid(alpha=0.3)
     ax.set_title(f"ROC curve, AUC = {_fmt(auc)}" if auc is not None else "ROC curve")
     return ax
+
+
+def plot_reliability(
+    tables: Mapping[str, Any], ax: Axes | None = None, title: str = "reliability diagram"
+) -> Axes:
+    """A reliability diagram: observed frequency of positives against mean predicted probability.
+
+    ``tables`` maps a label to a :class:`nnlib.calibration.ReliabilityTable`
+    (e.g. ``{"raw": ..., "temperature-scaled": ...}``); each is drawn as one
+    line through its non-empty bins, with a marker whose area grows with the
+    number of examples in the bin. Calibrated probabilities lie on the dashed
+    diagonal; points below it are overconfident about the positive class
+    (predicted more often than observed), points above it underconfident.
+    """
+    if not tables:
+        raise ValueError("plot_reliability needs at least one reliability table.")
+    ax = _axes(ax, figsize=(4.5, 4.0))
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=1, label="calibrated")
+    for i, (label, table) in enumerate(tables.items()):
+        used = np.asarray(table.counts) > 0
+        predicted, observed = table.predicted[used], table.observed[used]
+        sizes = 12 + 120 * np.sqrt(table.counts[used] / table.counts.sum())
+        color = TRAIN_COLOR if i == 0 else VAL_COLOR if i == 1 else _class_color(i)
+        ax.plot(predicted, observed, color=color, lw=1.2, label=label)
+        ax.scatter(predicted, observed, s=sizes, color=color, edgecolor="k", lw=0.5, zorder=3)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("mean predicted probability (per bin)")
+    ax.set_ylabel("observed frequency of positives")
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    return ax
+
+
+# --- images ----------------------------------------------------------------------------
