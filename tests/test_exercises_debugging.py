@@ -33,6 +33,7 @@ from nnlib import diagnostics, gradcheck, optim
 from nnlib.data import Standardizer
 from nnlib.exercises import broken_setups as setups
 from nnlib.exercises import debugging
+from nnlib.exercises.debugging import hints, learner_code, pipeline_cases
 from nnlib.layers import Activation
 from nnlib.model import Sequential, mlp
 
@@ -55,7 +56,7 @@ def _check(number: int, diagnosis, fix) -> str:
 
 
 def _broken_piece(number: int):
-    return getattr(setups, f"case{number}_{debugging._CASES[number].piece}")
+    return getattr(setups, f"case{number}_{debugging.CASES[number].piece}")
 
 
 def _solution(number: int):
@@ -63,7 +64,7 @@ def _solution(number: int):
 
 
 def _cause(number: int) -> str:
-    return debugging._CASES[number].cause
+    return debugging.CASES[number].cause
 
 
 # --- the setups: broken ones fail, fixed ones learn -----------------------------------------
@@ -72,7 +73,7 @@ def _cause(number: int) -> str:
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("number", CASES)
 def test_every_broken_setup_fails_its_criterion(number: int, seed: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     piece = _broken_piece(number)
     run = case.run(piece, seed=seed)
     assert case.judge(run, piece).problem is not None
@@ -81,7 +82,7 @@ def test_every_broken_setup_fails_its_criterion(number: int, seed: int) -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("number", CASES)
 def test_every_worked_solution_meets_its_criterion(number: int, seed: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     run = case.run(_solution(number), seed=seed)
     outcome = case.judge(run, _solution(number))
     assert outcome.problem is None, outcome.summary
@@ -110,8 +111,8 @@ def test_the_broken_setups_do_not_learn_by_the_measures_the_notebook_prints() ->
 
 def test_the_worked_solutions_learn_clearly_better_than_the_broken_setups() -> None:
     for number in (1, 2, 3, 5, 6, 7):
-        broken = debugging._CASES[number].run(_broken_piece(number))
-        fixed = debugging._CASES[number].run(_solution(number))
+        broken = debugging.CASES[number].run(_broken_piece(number))
+        fixed = debugging.CASES[number].run(_solution(number))
         key = "production_accuracy" if number == 6 else "test_accuracy"
         assert fixed.scores[key] > broken.scores[key] + 0.25, number
     fixed4 = setups.run_case4(_solution(4))
@@ -140,7 +141,7 @@ def test_an_unanswered_stub_is_not_done_yet_and_states_the_criterion(number: int
     assert lines[1].startswith("Fix: not done yet.")
     assert debugging.CRITERIA[number] in lines[1]
     assert "Correct!" not in text
-    assert debugging._wrong_answers == {}  # a stub is not a wrong answer
+    assert hints.wrong_answers == {}  # a stub is not a wrong answer
 
 
 def test_the_diagnosis_is_read_generously_but_must_be_a_listed_cause() -> None:
@@ -158,23 +159,23 @@ def test_the_diagnosis_is_read_generously_but_must_be_a_listed_cause() -> None:
 
 @pytest.mark.parametrize("number", CASES)
 def test_a_wrong_diagnosis_gets_a_pointer_then_a_narrower_one(number: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     wrong = next(cause for cause in debugging.CAUSES if cause != case.cause)
     first = _check(number, wrong, _solution(number))
     assert f"Diagnosis: not yet, it is not {wrong}." in first
-    assert f"Hint: {debugging._in_notebook(case, case.diagnosis_hints[0])}" in first
+    assert f"Hint: {hints.in_notebook(case, case.diagnosis_hints[0])}" in first
     assert "Correct!" not in first and "show_solution" not in first
     second = _check(number, wrong, _solution(number))
-    assert f"Narrower hint: {debugging._in_notebook(case, case.diagnosis_hints[1])}" in second
+    assert f"Narrower hint: {hints.in_notebook(case, case.diagnosis_hints[1])}" in second
     assert f"debugging.show_solution('case{number}')" in second
     assert "Fix: works." in second  # the fix is judged on its own
 
 
 @pytest.mark.parametrize("number", CASES)
 def test_a_typical_confusion_gets_its_own_remark(number: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     for wrong, remark in case.confusions.items():
-        assert debugging._in_notebook(case, remark) in _check(number, wrong, _solution(number))
+        assert hints.in_notebook(case, remark) in _check(number, wrong, _solution(number))
 
 
 def _sigmoid_outputs():
@@ -264,15 +265,15 @@ def test_every_case_has_at_least_two_typical_wrong_fixes() -> None:
 )
 def test_a_typical_wrong_fix_is_rejected_with_its_hint(number: int, index: int) -> None:
     fix, expected = WRONG_FIXES[number][index]
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     first = _check(number, case.cause, fix)
     assert "Fix: not yet. Retrained with your" in first
     assert expected in first, first
-    assert f"Hint: {debugging._in_notebook(case, case.fix_hints[0])}" in first
+    assert f"Hint: {hints.in_notebook(case, case.fix_hints[0])}" in first
     assert "Correct!" not in first
     second = _check(number, case.cause, fix)
     assert expected in second
-    assert f"Narrower hint: {debugging._in_notebook(case, case.fix_hints[1])}" in second
+    assert f"Narrower hint: {hints.in_notebook(case, case.fix_hints[1])}" in second
 
 
 def test_hints_name_the_notebooks_run_of_the_case() -> None:
@@ -315,7 +316,7 @@ def test_a_value_instead_of_a_function_is_explained() -> None:
 
 
 def test_a_fix_that_runs_forever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(debugging, "TIME_LIMIT_S", 0.5)
+    monkeypatch.setattr(learner_code, "TIME_LIMIT_S", 0.5)
 
     def forever():
         while True:
@@ -330,7 +331,7 @@ def test_a_fix_that_runs_forever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_time_limit_escapes_a_broad_except_in_the_learners_code(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(debugging, "TIME_LIMIT_S", 0.5)
+    monkeypatch.setattr(learner_code, "TIME_LIMIT_S", 0.5)
 
     def stubborn():
         while True:
@@ -368,7 +369,7 @@ def test_show_solution_prints_the_diagnosis_and_the_fix_under_the_stubs_name(
 ) -> None:
     debugging.show_solution(f"case{number}")
     text = capsys.readouterr().out
-    piece = debugging._CASES[number].piece
+    piece = debugging.CASES[number].piece
     assert text.startswith(f'diagnosis = "{_cause(number)}"\n')
     assert re.search(rf"^def {piece}\(", text, flags=re.M)
     assert debugging.solution_source(number) == text.rstrip("\n") + "\n" or text.startswith(
@@ -436,7 +437,7 @@ def test_show_case_prints_the_setup_and_its_piece(capsys: pytest.CaptureFixture)
 
 
 def test_the_causes_outnumber_the_cases_and_each_case_has_its_own() -> None:
-    causes = [debugging._CASES[n].cause for n in CASES]
+    causes = [debugging.CASES[n].cause for n in CASES]
     assert len(set(causes)) == len(causes) == 8
     assert set(causes) < set(debugging.CAUSES)
     assert len(debugging.CAUSES) > len(causes)
@@ -499,7 +500,7 @@ def test_what_the_worked_solutions_explain() -> None:
     run = setups.run_case8()
     X = setups.collected_digits()[0]
     split = setups.case8_make_split(X, setups.collected_digits()[1], 0)
-    assert debugging._shared_images(split[0], split[2], X) == len(split[2])
+    assert pipeline_cases.shared_images(split[0], split[2], X) == len(split[2])
     assert run.scores["test_accuracy"] > run.scores["fresh_accuracy"]
 
 
@@ -552,7 +553,7 @@ def test_the_notebook_with_the_worked_solutions_pasted_in_solves_every_case() ->
             call = _CHECK_CALL.search(source)
             if call:
                 number = int(call.group(1))
-                assert call.group(3) == debugging._CASES[number].piece
+                assert call.group(3) == debugging.CASES[number].piece
                 source = f"{debugging.solution_source(number)}\n\n{call.group(0)}\n"
             output = io.StringIO()
             with contextlib.redirect_stdout(output):
