@@ -45,7 +45,7 @@ def sorted_digits() -> tuple[np.ndarray, np.ndarray]:
     return X[order], y[order]
 
 
-#: How many digits case 8 starts from; the other 1497 are the "fresh" images.
+#: How many of the 1797 digits case 8 starts from; the other 1497 are the "fresh" images.
 COLLECTED = 300
 
 
@@ -64,7 +64,7 @@ def collected_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def tumour_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Breast-cancer features as measured (not rescaled), 75 % / 25 % stratified split, seed 0.
 
-    ``y = 1`` is benign, ``0`` malignant. 426 training rows and 143 test rows of 30 features.
+    ``y = 1`` is benign, ``0`` malignant. 427 training rows and 142 test rows of 30 features.
     """
     X, y = load_breast_cancer(dtype="float64")
     split = train_test_split(X, y, test=0.25, seed=0, stratify=True)

@@ -80,6 +80,16 @@ UNMET = ""
 
 
 def dense_sizes(model: Any) -> list[int]:
-    """``[n_in, n_out of every Dense layer]`` of a model, in order."""
-    dense = [layer for layer in getattr(model, "layers", []) if isinstance(layer, Dense)]
+    """``[n_in, n_out of every Dense layer]`` of a model, in order, inside residual blocks too."""
+
+    def dense_layers(layers: list[Any]) -> list[Dense]:
+        found: list[Dense] = []
+        for layer in layers:
+            if isinstance(layer, Dense):
+                found.append(layer)
+            else:  # a Residual block (or any layer that holds layers of its own)
+                found.extend(dense_layers(getattr(layer, "layers", [])))
+        return found
+
+    dense = dense_layers(getattr(model, "layers", []))
     return [dense[0].n_in, *(layer.n_out for layer in dense)] if dense else []

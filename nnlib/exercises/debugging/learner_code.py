@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-#: Seconds the learner's code may run in one check (the setups train in about a second).
+#: Seconds the learner's code may run in one check.
 TIME_LIMIT_S = 30.0
 
 
@@ -72,8 +72,8 @@ def run_learner(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
             return fn(*args), None
     except TimeLimitExceeded:
         return None, (
-            f"it ran for more than {TIME_LIMIT_S:g} seconds and was stopped (the setups "
-            "train in about a second: look for a loop that never ends)."
+            f"it ran for more than {TIME_LIMIT_S:g} seconds and was stopped: look for a loop "
+            "that never ends."
         )
     except Exception as err:  # the learner's code: report, never raise
         message = str(err).rstrip()

@@ -53,13 +53,16 @@ CASE1 = Case(
         "Measure one update against the size of the weights: with the gradients of "
         "run.model.loss_and_grads(run.params0, run.X_train, run.y_train, 'cross_entropy') take "
         "one step of opt = setups.case1_make_optimizer() and compare "
-        "diagnostics.update_ratios(before, after) with the rule of thumb of about 1e-3.",
+        "diagnostics.update_ratios(before, after) with the ratios of the step by hand with "
+        "lr = 0.1 in section 1 (the same network, data and initial weights). By what fraction "
+        "of its own size does one step change each weight matrix?",
     ),
     fix_hints=(
         "Look at how the loss of your run moves during its first steps: "
         "setups.run_case1(make_optimizer).history.step_loss[:10].",
-        "Plain SGD moves every weight by lr × gradient. Try learning rates a factor of 3 to "
-        "10 apart and keep the largest one whose loss falls smoothly.",
+        "Plain SGD moves every weight by lr × gradient. Try smaller learning rates, a factor "
+        "of 3 to 10 apart, and keep the largest one whose training loss falls from every "
+        "epoch to the next: setups.run_case1(make_optimizer).history.train_loss.",
     ),
     confusions={
         "bad_weight_scale": (
@@ -141,7 +144,7 @@ def _judge_case4(run: setups.Run, fix: Callable[..., Any]) -> Outcome:
         return Outcome(
             summary,
             f"Every output of your model lies between {out.min():.2g} and {out.max():.2g}, "
-            f"and the loss stopped at {s['final_loss']:.3g}.",
+            f"and the training loss ended at {s['final_loss']:.3g}.",
         )
     if s["final_loss"] >= 0.5 or s["test_accuracy"] < 0.95:
         return Outcome(summary, UNMET)
@@ -157,7 +160,7 @@ CASE4 = Case(
     judge=_judge_case4,
     probe=lambda: (),
     diagnosis_hints=(
-        "The accuracy is fair, but the loss stops far above 0. Look at what the model "
+        "The accuracy is fair, but the loss stays far above 0. Look at what the model "
         "outputs, run.model.predict(run.params, run.X_test[:5]): their range and their row "
         "sums. And does the custom layer pass a gradient check "
         "(gradcheck.check_layer(setups.Softmax(), x) with float64 x)?",

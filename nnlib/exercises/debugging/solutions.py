@@ -22,16 +22,20 @@ def solution_case1():
     """Diagnosis: learning_rate_too_high.
 
     Evidence: the loss of the very first step is that of an untrained
-    classifier (near ln 10), so the network starts healthy. Then it climbs:
-    its average over the first epoch is above 10 000, and it grows from epoch
-    to epoch. One SGD step with lr = 3 changes the weights by a large fraction
-    of their own size (diagnostics.update_ratios), far above the rule of thumb
-    of about 1e-3: every step overshoots the minimum it aims for and lands
-    higher up the other side.
+    classifier (2.94, near ln 10 = 2.30), so the network starts healthy. Then
+    it climbs: its average over the first epoch is above 10 000, and it grows
+    from epoch to epoch. One SGD step with lr = 3 from the initial weights
+    changes them by about half of their own size (diagnostics.update_ratios:
+    0.45 for 0.W, 0.63 for 2.W), thirty times the step with lr = 0.1 in
+    section 1: every step overshoots the minimum it aims for and lands higher
+    up the other side.
 
-    Fix: a learning rate thirty times smaller.
+    Fix: a learning rate ten times smaller. Of 1, 0.3, 0.1, ... it is the
+    largest whose training loss falls every epoch (with lr = 1 the loss ends
+    lower but rises in one epoch; 0.1 meets the criterion too; with 0.01 the
+    run is still far from done after 10 epochs).
     """
-    return optim.sgd(lr=0.1)
+    return optim.sgd(lr=0.3)
 
 
 def solution_case2(X_train, X_test):
@@ -78,8 +82,7 @@ def solution_case4():
     1), and softmax_cross_entropy applies a softmax again. With inputs in
     [0, 1] that second softmax gives the right class at most e / (e + 9), so the
     loss can never go below ln(1 + 9/e) ≈ 1.46 however well the network
-    separates the digits; its gradient fades as the first softmax saturates.
-    A gradient check of the Softmax layer passes: the code computes what it
+    separates the digits. A gradient check of the Softmax layer passes: the code computes what it
     says, the model just says the wrong thing.
 
     Fix: let the model output logits; the loss does the softmax. (When you need
@@ -91,11 +94,14 @@ def solution_case4():
 def solution_case5(X, y, seed):
     """Diagnosis: labels_misaligned.
 
-    Evidence: activations and gradients look healthy and the training loss
-    falls a little (the network memorises), but the test accuracy is at chance.
-    Drawing the shuffled images with their labels shows digits under the wrong
-    labels: each call rng.shuffle(...) draws a new random order, so X and y were
-    shuffled differently.
+    Evidence: the training accuracy rises over the epochs (to 30 % after 30),
+    so the network does learn something from its training rows, but the test
+    accuracy stays at chance: what it learns does not carry over. That is what
+    a network learns from labels that do not belong to their images: a few of
+    the random pairings of its own training rows. Drawing the shuffled images
+    with their labels shows digits under the wrong labels: each call
+    rng.shuffle(...) draws a new random order, so X and y were shuffled
+    differently.
 
     Fix: draw one order and apply it to both arrays.
     """
@@ -140,7 +146,10 @@ def solution_case8(X, y, seed):
     nothing about new ones.
 
     Fix: split the images first, then augment only the training part; the test
-    set holds images the network has never seen in any form.
+    set holds the collected images the network has never seen in any form. The
+    fix does not make the model better on fresh images (94.2 % before, 94.1 %
+    after); it makes the test accuracy an honest estimate of that number
+    (99.7 % before, 96.0 % after).
     """
     from nnlib.data import train_test_split
     from nnlib.exercises.broken_setups import add_noisy_copies
