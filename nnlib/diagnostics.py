@@ -22,9 +22,9 @@ A loss curve says only *that* training stalls. These statistics say *why*:
 
 * **Update-to-weight ratios** (:func:`update_ratios`). What matters is not
   the gradient but how much a step changes the weights *relative to their
-  size*, ``||ΔW|| / ||W||``. A common rule of thumb is about ``1e-3`` per
-  step: much smaller (``1e-5``) and the layer is not learning, much larger
-  (``1e-1``) and the learning rate is probably too high.
+  size*, ``||ΔW|| / ||W||``. Which size is right depends on the network, the
+  data and how long it trains, so compare layers with each other and learning
+  rates with each other on one setup (notebook 10 compares them on one network).
 
 Everything here is NumPy (JAX arrays are converted); no plotting. The figures
 for these numbers are in :mod:`nnlib.plots`.
@@ -248,10 +248,9 @@ def update_ratios(params: Any, new_params: Any) -> dict[str, float]:
 
     ``params`` and ``new_params`` are parameter nests of the same structure,
     before and after an optimiser step (for plain SGD, ``ΔW = -lr · ∂L/∂W``).
-    Norms are Frobenius norms. Rule of thumb: about ``1e-3`` per step is
-    healthy; ``1e-5`` means the layer is hardly learning, ``1e-1`` that the
-    learning rate is too high. A matrix of zeros gives ``inf`` (or ``nan`` if
-    it did not change either).
+    Norms are Frobenius norms. What ratio is healthy depends on the setup (see
+    the module docstring). A matrix of zeros gives ``inf`` (or ``nan`` if it
+    did not change either).
     """
     before, after = flatten_params(params), flatten_params(new_params)
     if before.keys() != after.keys():

@@ -30,9 +30,11 @@ import numpy as np
 import pytest
 
 from nnlib import diagnostics, gradcheck, optim
-from nnlib.data import Standardizer
+from nnlib.data import Standardizer, train_test_split
 from nnlib.exercises import broken_setups as setups
 from nnlib.exercises import debugging
+from nnlib.exercises.debugging import hints, learner_code, pipeline_cases
+from nnlib.exercises.debugging.case import dense_sizes
 from nnlib.layers import Activation
 from nnlib.model import Sequential, mlp
 
@@ -55,7 +57,7 @@ def _check(number: int, diagnosis, fix) -> str:
 
 
 def _broken_piece(number: int):
-    return getattr(setups, f"case{number}_{debugging._CASES[number].piece}")
+    return getattr(setups, f"case{number}_{debugging.CASES[number].piece}")
 
 
 def _solution(number: int):
@@ -63,7 +65,7 @@ def _solution(number: int):
 
 
 def _cause(number: int) -> str:
-    return debugging._CASES[number].cause
+    return debugging.CASES[number].cause
 
 
 # --- the setups: broken ones fail, fixed ones learn -----------------------------------------
@@ -72,7 +74,7 @@ def _cause(number: int) -> str:
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("number", CASES)
 def test_every_broken_setup_fails_its_criterion(number: int, seed: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     piece = _broken_piece(number)
     run = case.run(piece, seed=seed)
     assert case.judge(run, piece).problem is not None
@@ -81,7 +83,7 @@ def test_every_broken_setup_fails_its_criterion(number: int, seed: int) -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("number", CASES)
 def test_every_worked_solution_meets_its_criterion(number: int, seed: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     run = case.run(_solution(number), seed=seed)
     outcome = case.judge(run, _solution(number))
     assert outcome.problem is None, outcome.summary
@@ -110,8 +112,8 @@ def test_the_broken_setups_do_not_learn_by_the_measures_the_notebook_prints() ->
 
 def test_the_worked_solutions_learn_clearly_better_than_the_broken_setups() -> None:
     for number in (1, 2, 3, 5, 6, 7):
-        broken = debugging._CASES[number].run(_broken_piece(number))
-        fixed = debugging._CASES[number].run(_solution(number))
+        broken = debugging.CASES[number].run(_broken_piece(number))
+        fixed = debugging.CASES[number].run(_solution(number))
         key = "production_accuracy" if number == 6 else "test_accuracy"
         assert fixed.scores[key] > broken.scores[key] + 0.25, number
     fixed4 = setups.run_case4(_solution(4))
@@ -140,7 +142,7 @@ def test_an_unanswered_stub_is_not_done_yet_and_states_the_criterion(number: int
     assert lines[1].startswith("Fix: not done yet.")
     assert debugging.CRITERIA[number] in lines[1]
     assert "Correct!" not in text
-    assert debugging._wrong_answers == {}  # a stub is not a wrong answer
+    assert hints.wrong_answers == {}  # a stub is not a wrong answer
 
 
 def test_the_diagnosis_is_read_generously_but_must_be_a_listed_cause() -> None:
@@ -158,23 +160,23 @@ def test_the_diagnosis_is_read_generously_but_must_be_a_listed_cause() -> None:
 
 @pytest.mark.parametrize("number", CASES)
 def test_a_wrong_diagnosis_gets_a_pointer_then_a_narrower_one(number: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     wrong = next(cause for cause in debugging.CAUSES if cause != case.cause)
     first = _check(number, wrong, _solution(number))
     assert f"Diagnosis: not yet, it is not {wrong}." in first
-    assert f"Hint: {debugging._in_notebook(case, case.diagnosis_hints[0])}" in first
+    assert f"Hint: {hints.in_notebook(case, case.diagnosis_hints[0])}" in first
     assert "Correct!" not in first and "show_solution" not in first
     second = _check(number, wrong, _solution(number))
-    assert f"Narrower hint: {debugging._in_notebook(case, case.diagnosis_hints[1])}" in second
+    assert f"Narrower hint: {hints.in_notebook(case, case.diagnosis_hints[1])}" in second
     assert f"debugging.show_solution('case{number}')" in second
     assert "Fix: works." in second  # the fix is judged on its own
 
 
 @pytest.mark.parametrize("number", CASES)
 def test_a_typical_confusion_gets_its_own_remark(number: int) -> None:
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     for wrong, remark in case.confusions.items():
-        assert debugging._in_notebook(case, remark) in _check(number, wrong, _solution(number))
+        assert hints.in_notebook(case, remark) in _check(number, wrong, _solution(number))
 
 
 def _sigmoid_outputs():
@@ -202,6 +204,18 @@ def _split_by_position(X, y, seed):
     X_all, y_all = setups.add_noisy_copies(X, y, copies=4, seed=seed)
     cut = int(0.75 * len(X_all))
     return X_all[:cut], y_all[:cut], X_all[cut:], y_all[cut:]
+
+
+def _draw_with_replacement(X, y, seed):
+    rows = np.random.default_rng(seed).choice(len(X), len(X))
+    return X[rows], y[rows]
+
+
+def _augment_both_sides(X, y, seed):
+    split = train_test_split(X, y, test=0.25, seed=seed)
+    X_train, y_train = setups.add_noisy_copies(split.X_train, split.y_train, seed=seed)
+    X_test, y_test = setups.add_noisy_copies(split.X_test, split.y_test, seed=seed)
+    return X_train, y_train, X_test, y_test
 
 
 def _predict_without_running_statistics(model, params, state, x):
@@ -237,6 +251,7 @@ WRONG_FIXES = {
         (setups.case5_shuffle, "still carry their own label"),
         (_shuffle_X_only, "still carry their own label"),
         (_no_shuffle, "a network cannot recognise a digit it has never seen"),
+        (_draw_with_replacement, "of the 1797 images come back from your shuffle"),
     ],
     6: [
         (setups.case6_predict_one, "gives the same answer, 8, for every image"),
@@ -250,6 +265,7 @@ WRONG_FIXES = {
     8: [
         (setups.case8_make_split, "375 of your 375 test rows are made from an image"),
         (_split_by_position, "test rows are made from an image that also has rows"),
+        (_augment_both_sides, "375 test rows are noisy copies, not images as they were"),
     ],
 }
 
@@ -264,15 +280,15 @@ def test_every_case_has_at_least_two_typical_wrong_fixes() -> None:
 )
 def test_a_typical_wrong_fix_is_rejected_with_its_hint(number: int, index: int) -> None:
     fix, expected = WRONG_FIXES[number][index]
-    case = debugging._CASES[number]
+    case = debugging.CASES[number]
     first = _check(number, case.cause, fix)
     assert "Fix: not yet. Retrained with your" in first
     assert expected in first, first
-    assert f"Hint: {debugging._in_notebook(case, case.fix_hints[0])}" in first
+    assert f"Hint: {hints.in_notebook(case, case.fix_hints[0])}" in first
     assert "Correct!" not in first
     second = _check(number, case.cause, fix)
     assert expected in second
-    assert f"Narrower hint: {debugging._in_notebook(case, case.fix_hints[1])}" in second
+    assert f"Narrower hint: {hints.in_notebook(case, case.fix_hints[1])}" in second
 
 
 def test_hints_name_the_notebooks_run_of_the_case() -> None:
@@ -288,6 +304,19 @@ def test_hints_are_graded_per_case_and_part_and_reset() -> None:
     assert _check(1, "overfitting", broken).count("Narrower hint:") == 2
     debugging.reset_hints()
     assert "Narrower hint" not in _check(1, "overfitting", broken)
+
+
+def test_only_a_wrong_cause_or_a_fix_that_misses_the_criterion_counts_as_wrong() -> None:
+    def crash():
+        raise ZeroDivisionError("division by zero")
+
+    text = _check(1, "no_such_cause", crash)  # not a cause, and a fix that raises
+    assert "Hint" not in text and "is not one of the CAUSES" in text
+    assert "it raised ZeroDivisionError" in text
+    assert hints.wrong_answers == {}
+    text = _check(1, "overfitting", setups.case1_make_optimizer)
+    assert text.count("Hint:") == 2
+    assert hints.wrong_answers == {(1, "diagnosis"): 1, (1, "fix"): 1}
 
 
 # --- the learner's code never crashes or hangs the check -------------------------------------
@@ -308,6 +337,53 @@ def test_an_error_while_retraining_becomes_a_hint() -> None:
     assert "it raised ValueError" in text and "out of range for 8 classes" in text
 
 
+def _fails_from_call(piece, first_failing_call: int):
+    """``piece``, but raising ``ValueError`` from its ``first_failing_call``-th call on."""
+    calls = []
+
+    def flaky(*args):
+        calls.append(1)
+        if len(calls) >= first_failing_call:
+            raise ValueError("no more calls")
+        return piece(*args)
+
+    return flaky
+
+
+@pytest.mark.parametrize("number", [2, 5, 8])
+def test_a_fix_that_fails_when_the_check_calls_it_again_gets_its_error(number: int) -> None:
+    # calls: 1 the probe, 2 the retraining, 3 the judge's own call
+    text = _check(number, _cause(number), _fails_from_call(_solution(number), 3))
+    piece = debugging.CASES[number].piece
+    assert (
+        f"Called again by the check, your {piece} failed: it raised ValueError: no more "
+        "calls. " in text
+    )
+    assert "None" not in text and not re.search(r"[^.]\.\.(?!\.)", text)
+
+
+def test_a_prepare_inputs_that_fails_on_half_the_test_rows_gets_its_error() -> None:
+    def only_full_test_sets(X_train, X_test):
+        if len(X_test) < 100:
+            raise ValueError("expected 142 test rows")
+        return _solution(2)(X_train, X_test)
+
+    text = _check(2, "inputs_not_scaled", only_full_test_sets)
+    assert (
+        "Called with half of the test rows, your prepare_inputs failed: it raised ValueError: "
+        "expected 142 test rows. " in text
+    )
+    assert "None" not in text and ".." not in text
+
+
+@pytest.mark.parametrize("number", CASES)
+def test_no_check_message_ends_a_sentence_twice(number: int) -> None:
+    texts = [_check(number, "overfitting", fix) for fix, _ in WRONG_FIXES[number]]
+    texts.append(_check(number, "overfitting", lambda *args: 1 / 0))
+    for text in texts:
+        assert not re.search(r"[^.]\.\.(?!\.)", text), text
+
+
 def test_a_value_instead_of_a_function_is_explained() -> None:
     text = _check(1, "learning_rate_too_high", optim.sgd(lr=0.1))
     assert "Pass your function make_optimizer itself (without calling it), got a Optimizer" in text
@@ -315,7 +391,7 @@ def test_a_value_instead_of_a_function_is_explained() -> None:
 
 
 def test_a_fix_that_runs_forever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(debugging, "TIME_LIMIT_S", 0.5)
+    monkeypatch.setattr(learner_code, "TIME_LIMIT_S", 0.5)
 
     def forever():
         while True:
@@ -330,7 +406,7 @@ def test_a_fix_that_runs_forever_is_stopped(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_time_limit_escapes_a_broad_except_in_the_learners_code(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(debugging, "TIME_LIMIT_S", 0.5)
+    monkeypatch.setattr(learner_code, "TIME_LIMIT_S", 0.5)
 
     def stubborn():
         while True:
@@ -368,7 +444,7 @@ def test_show_solution_prints_the_diagnosis_and_the_fix_under_the_stubs_name(
 ) -> None:
     debugging.show_solution(f"case{number}")
     text = capsys.readouterr().out
-    piece = debugging._CASES[number].piece
+    piece = debugging.CASES[number].piece
     assert text.startswith(f'diagnosis = "{_cause(number)}"\n')
     assert re.search(rf"^def {piece}\(", text, flags=re.M)
     assert debugging.solution_source(number) == text.rstrip("\n") + "\n" or text.startswith(
@@ -436,7 +512,7 @@ def test_show_case_prints_the_setup_and_its_piece(capsys: pytest.CaptureFixture)
 
 
 def test_the_causes_outnumber_the_cases_and_each_case_has_its_own() -> None:
-    causes = [debugging._CASES[n].cause for n in CASES]
+    causes = [debugging.CASES[n].cause for n in CASES]
     assert len(set(causes)) == len(causes) == 8
     assert set(causes) < set(debugging.CAUSES)
     assert len(debugging.CAUSES) > len(causes)
@@ -452,7 +528,8 @@ def test_what_the_worked_solutions_explain() -> None:
     )
     opt = setups.case1_make_optimizer()
     after, _ = opt.update(run.params0, grads, opt.init(run.params0))
-    assert min(diagnostics.update_ratios(run.params0, after).values()) > 0.1
+    ratios = diagnostics.update_ratios(run.params0, after)
+    assert f"{ratios['0.W']:.2f}, {ratios['2.W']:.2f}" == "0.45, 0.63"  # about half their size
     # case 2: column sizes, saturated tanh units, the loss stops at the label entropy
     run = setups.run_case2()
     means = setups.tumour_split()[0].mean(axis=0)
@@ -475,9 +552,13 @@ def test_what_the_worked_solutions_explain() -> None:
     out = run.model.predict(run.params, run.X_test)
     np.testing.assert_allclose(out.sum(axis=1), 1.0)
     assert run.scores["final_loss"] > math.log(1 + 9 / math.e) == pytest.approx(1.4612, abs=1e-4)
-    # case 5: the loss falls a little, the test accuracy stays at chance
+    assert run.scores["final_loss"] > 1.5  # "above 1.5 after 30 epochs" (notebook)
+    # case 5: the loss falls a little, the training accuracy rises (to 30 % after 30 epochs),
+    # the test accuracy stays at chance
     run = setups.run_case5()
     assert run.history.train_loss[-1] < run.history.train_loss[0]
+    assert f"{run.history.train_accuracy[-1]:.0%}" == "30%"
+    assert run.history.train_accuracy[-1] > run.history.train_accuracy[0] + 0.1
     assert run.history.train_loss[-1] > 1.5  # "even the training loss stays high"
     assert run.scores["test_accuracy"] < 0.15
     # case 6: one answer for every image
@@ -499,7 +580,7 @@ def test_what_the_worked_solutions_explain() -> None:
     run = setups.run_case8()
     X = setups.collected_digits()[0]
     split = setups.case8_make_split(X, setups.collected_digits()[1], 0)
-    assert debugging._shared_images(split[0], split[2], X) == len(split[2])
+    assert pipeline_cases.shared_images(split[0], split[2], X) == len(split[2])
     assert run.scores["test_accuracy"] > run.scores["fresh_accuracy"]
 
 
@@ -515,6 +596,141 @@ def test_the_confusion_remarks_are_true() -> None:
     # case 6: validation used the images that production got wrong
     run = setups.run_case6()
     assert len(run.scores["answers"]) == len(run.X_test) == 450
+
+
+def _one_line(fn) -> str:
+    return " ".join(inspect.getdoc(fn).split())
+
+
+def _stated_model(doc: str) -> list[int] | None:
+    """The layer sizes a docstring states as ``Model: 64 → 32 → 10, ...``, or None."""
+    match = re.search(r"Model: ((?:[^→.]+→ )+[^,.]+)", doc)
+    return [int(n) for n in re.findall(r"\d+", match.group(1))] if match else None
+
+
+def test_every_data_function_states_the_shapes_it_returns() -> None:
+    X_tr, _, X_te, _ = setups.digits_split()
+    assert f"with {len(X_tr)} and {len(X_te)} rows" in _one_line(setups.digits_split)
+    X_tr, _, X_te, _ = setups.tumour_split()
+    assert (
+        f"{len(X_tr)} training rows and {len(X_te)} test rows of {X_tr.shape[1]} features"
+        in _one_line(setups.tumour_split)
+    )
+    X, _, X_fresh, _ = setups.collected_digits()
+    assert len(X) == setups.COLLECTED and len(X) + len(X_fresh) == 1797
+    assert f"{len(X)} digits drawn at random (seed 0), and the other {len(X_fresh)}" in (
+        _one_line(setups.collected_digits)
+    )
+    assert f"of the {len(X) + len(X_fresh)} digits" in inspect.getsource(setups.data)
+    assert f"the other {len(X_fresh)} are" in inspect.getsource(setups.data)
+    X_sorted = setups.sorted_digits()[0]
+    assert f"All {len(X_sorted)} digits" in _one_line(setups.sorted_digits)
+    # case 5's check counts images by their bytes: that needs every image to be different
+    assert len({row.tobytes() for row in X_sorted}) == len(X_sorted)
+    X_tr, _, X_te, _ = setups.spiral_split()
+    assert f"({len(X_tr) + len(X_te)} points" in _one_line(setups.spiral_split)
+
+
+def test_every_setup_states_the_shapes_of_its_arrays_and_model() -> None:
+    runs = {number: setups.RUNS[number]() for number in CASES}
+    docs = {number: _one_line(setups.RUNS[number]) for number in CASES}
+    for number, run in runs.items():
+        stated = _stated_model(docs[number])
+        assert stated is None or stated == dense_sizes(run.model), number
+    assert [n for n in CASES if _stated_model(docs[n]) is None] == [3, 4]  # build_model()
+    n_train, n_test = len(runs[1].X_train), len(runs[1].X_test)
+    assert f"{n_train} training and {n_test} test images" in docs[1]
+    X_train, X_test = runs[2].X_train, runs[2].X_test
+    assert (
+        f"{X_train.shape[1]} measurements of {len(X_train) + len(X_test)} tumours "
+        f"({len(X_train)} for training, {len(X_test)} for testing)" in docs[2]
+    )
+    for number in (3, 4):  # "the digits of case 1, standardised"
+        np.testing.assert_array_equal(runs[number].X_train, runs[1].X_train)
+        np.testing.assert_array_equal(runs[number].X_test, runs[1].X_test)
+    n_all = len(runs[5].X_train) + len(runs[5].X_test)
+    assert f"all {n_all} digits" in docs[5] and "the first 75 % of the rows train" in docs[5]
+    assert len(runs[5].X_train) == int(setups.TRAIN_FRACTION * n_all)
+    assert f"the {len(runs[6].X_test)} test images" in docs[6]
+    np.testing.assert_array_equal(runs[6].X_test, setups.digits_split()[2])  # raw pixels
+    assert f"{len(runs[7].X_train)} training and {len(runs[7].X_test)} test points" in docs[7]
+    fresh = runs[8].scores["fresh_images"]
+    assert fresh == 1797 - setups.COLLECTED == 1497
+    assert f"{setups.COLLECTED} digits collected" in docs[8]
+    assert f"the other {fresh} digits of the data set" in docs[8]
+
+
+def test_the_learning_rates_of_case_1_do_what_the_notebook_and_the_solution_say() -> None:
+    """The table of section 10 and the worked solution of case 1 (seed 0)."""
+    runs, ratios = {}, {}
+    for lr in (3.0, 1.0, 0.3, 0.1, 0.01):
+        run = runs[lr] = setups.run_case1(lambda lr=lr: optim.sgd(lr=lr))
+        _, grads, _, _ = run.model.loss_and_grads(
+            run.params0, run.X_train, run.y_train, "cross_entropy"
+        )
+        opt = optim.sgd(lr=lr)
+        after, _ = opt.update(run.params0, grads, opt.init(run.params0))
+        ratios[lr] = diagnostics.update_ratios(run.params0, after)
+    shown = {lr: f"{r['0.W']:.2g}, {r['2.W']:.2g}" for lr, r in ratios.items()}
+    assert shown == {
+        3.0: "0.45, 0.63",
+        1.0: "0.15, 0.21",
+        0.3: "0.045, 0.063",
+        0.1: "0.015, 0.021",
+        0.01: "0.0015, 0.0021",
+    }
+    falls = {lr: bool(np.all(np.diff(run.history.train_loss) < 0)) for lr, run in runs.items()}
+    assert falls == {3.0: False, 1.0: False, 0.3: True, 0.1: True, 0.01: True}
+    assert np.all(np.diff(runs[3.0].history.train_loss) > 0)  # it grows every epoch
+    judge = debugging.CASES[1].judge
+    meets = {lr: judge(run, None).problem is None for lr, run in runs.items()}
+    assert meets == {3.0: False, 1.0: True, 0.3: True, 0.1: True, 0.01: False}
+    assert runs[1.0].scores["final_loss"] < runs[0.3].scores["final_loss"]  # "ends lower still"
+    assert min(runs[lr].scores["test_accuracy"] for lr in (1.0, 0.3, 0.1)) >= 0.97
+    # the worked solution is lr = 0.3: of 1, 0.3, 0.1, ... the largest whose loss falls every epoch
+    solved = setups.run_case1(_solution(1))
+    assert solved.history.train_loss == runs[0.3].history.train_loss
+    # section 1's step by hand starts from the same network, data and weights as case 1
+    model = mlp([64, 32, 10], activation="relu", dtype="float64")
+    for mine, theirs in zip(model.init(0), runs[3.0].params0, strict=True):
+        for key in mine:
+            np.testing.assert_array_equal(mine[key], theirs[key])
+    np.testing.assert_array_equal(setups.standardized_digits()[0], runs[3.0].X_train)
+
+
+def test_the_start_of_the_loss_as_section_1_and_the_checklist_describe_it() -> None:
+    X_train, y_train = setups.standardized_digits()[:2]
+    he = mlp([64, 32, 10], activation="relu", dtype="float64")
+    big = mlp([64, 32, 10], init="normal", init_kwargs={"std": 1.0}, dtype="float64")
+    loss_he = he.loss_and_grads(he.init(0), X_train, y_train, "cross_entropy")[0]
+    loss_big = big.loss_and_grads(big.init(0), X_train, y_train, "cross_entropy")[0]
+    assert math.log(10) < loss_he < 1.3 * math.log(10) and loss_big > 10 * math.log(10)
+    run = setups.run_case3()  # exactly at ln 10, and it stays there
+    assert abs(run.history.step_loss[0] - math.log(10)) < 1e-6
+    assert np.all(np.abs(np.array(run.history.train_loss) - math.log(10)) < 1e-3)
+
+
+def test_case_8s_fix_makes_the_test_estimate_honest_not_the_model_better() -> None:
+    broken, fixed = setups.run_case8(), setups.run_case8(_solution(8))
+    numbers = [
+        f"{run.scores[key]:.1%}"
+        for run in (broken, fixed)
+        for key in ("fresh_accuracy", "test_accuracy")
+    ]
+    assert numbers == ["94.2%", "99.7%", "94.1%", "96.0%"]  # as solution_case8 says
+    gaps = []
+    for seed in range(10):
+        run = setups.run_case8(_solution(8), seed=seed)
+        gaps.append(abs(run.scores["test_accuracy"] - run.scores["fresh_accuracy"]))
+    assert max(gaps) < pipeline_cases.HONEST_GAP - 0.02  # the solution passes with room to spare
+    broken_gap = broken.scores["test_accuracy"] - broken.scores["fresh_accuracy"]
+    assert broken_gap > 0.04  # the leak shows as a test score above the fresh one
+
+
+def test_the_layer_sizes_are_read_inside_residual_blocks_too() -> None:
+    assert dense_sizes(mlp([64] * 5 + [10], residual=True)) == [64, 64, 64, 64, 64, 10]
+    text = _check(3, "bad_weight_scale", lambda: mlp([64, 64, 10], residual=True, dtype="float64"))
+    assert "(yours has [64, 64, 10])" in text
 
 
 # --- the notebook ----------------------------------------------------------------------------
@@ -552,7 +768,7 @@ def test_the_notebook_with_the_worked_solutions_pasted_in_solves_every_case() ->
             call = _CHECK_CALL.search(source)
             if call:
                 number = int(call.group(1))
-                assert call.group(3) == debugging._CASES[number].piece
+                assert call.group(3) == debugging.CASES[number].piece
                 source = f"{debugging.solution_source(number)}\n\n{call.group(0)}\n"
             output = io.StringIO()
             with contextlib.redirect_stdout(output):
