@@ -29,6 +29,13 @@ class History:
     the epoch (before each update); ``val_*`` are measured on the validation set
     at the end of the epoch in evaluation mode. ``grad_norms`` holds, per epoch,
     ``{layer name: ||∂L/∂W||}`` of the epoch's last mini-batch when recorded.
+
+    With loss scaling (``fit(loss_scale=...)``), ``loss_scale`` holds the
+    scale each step used (one entry per step, like ``step_loss``) and
+    ``skipped_steps`` the steps (0-based, counted like ``step_loss``) whose
+    gradients overflowed, so that their update was skipped. A skipped step
+    is not divergence: its loss was finite. Without loss scaling both are
+    empty.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -38,6 +45,8 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
     grad_norms: list[dict[str, float]] = field(default_factory=list)
+    loss_scale: list[float] = field(default_factory=list)
+    skipped_steps: list[int] = field(default_factory=list)
     diverged: bool = False
     diverged_at_step: int | None = None
     stopped_early: bool = False
@@ -118,10 +127,17 @@ class Recorder:
 
         Returns ``True`` when training must stop (see the module docstring).
         """
-        for step, value, correct in zip(block, result.losses, result.correct, strict=False):
+        scales = result.loss_scales or [None] * len(result.losses)
+        skipped = result.skipped or [False] * len(result.losses)
+        rows = zip(block, result.losses, result.correct, scales, skipped, strict=False)
+        for step, value, correct, scale, was_skipped in rows:
             if loss_diverged(value):
                 self._diverged(step.epoch, value)
                 return True
+            if scale is not None:
+                self.history.loss_scale.append(scale)
+            if was_skipped:
+                self.history.skipped_steps.append(len(self.history.step_loss))
             self.history.step_loss.append(value)
             self._loss_sum += value * step.size
             self._correct_sum += correct

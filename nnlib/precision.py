@@ -462,8 +462,9 @@ def loss_scale_init(
       ``[min_scale, MAX_SCALE]``: below 1, scaling would *shrink* the gradients.
 
     The state holds the current ``scale`` (float32), ``good_steps`` (int32,
-    finite steps in a row since the scale last changed) and the rule's
-    constants as numbers, so :func:`loss_scale_update` needs no Python
+    finite steps in a row since the scale last changed), ``overflows``
+    (int32, how many steps have overflowed so far: the steps a training loop
+    skipped) and the rule's constants as numbers, so :func:`loss_scale_update` needs no Python
     branches and the state can be carried through ``jax.jit`` and
     ``lax.scan``. A static scale is the same rule with both factors 1.
     """
@@ -516,6 +517,7 @@ def loss_scale_init(
     return {
         "scale": backend.asarray(scale, f32),
         "good_steps": backend.asarray(0, i32),
+        "overflows": backend.asarray(0, i32),
         "growth_factor": backend.asarray(growth, f32),
         "backoff_factor": backend.asarray(backoff, f32),
         "growth_interval": backend.asarray(interval, i32),
@@ -532,8 +534,9 @@ def loss_scale_update(state: dict[str, Array], grads_finite: Any) -> dict[str, A
         finite, n + 1 < N:              S unchanged,              n ← n + 1
         finite, n + 1 = N:              S ← S · growth_factor,    n ← 0
 
-    The step that overflowed is skipped by the caller (its gradients are
-    useless); here only the scale learns from it. Written with ``xp.where``
+    An overflow also adds 1 to ``state["overflows"]``. The step that
+    overflowed is skipped by the caller (its gradients are useless); here
+    only the scale learns from it. Written with ``xp.where``
     so it runs inside ``jax.jit``; ``grads_finite`` may be a Python bool, a
     NumPy bool or a traced JAX bool. A pure function: ``state`` is not changed.
     """
@@ -548,6 +551,7 @@ def loss_scale_update(state: dict[str, Array], grads_finite: Any) -> dict[str, A
         **state,
         "scale": xp.asarray(scale, dtype=np.float32),
         "good_steps": xp.asarray(xp.where(grow, 0, count), dtype=np.int32),
+        "overflows": xp.asarray(state["overflows"] + xp.where(finite, 0, 1), dtype=np.int32),
     }
 
 
