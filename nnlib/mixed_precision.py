@@ -324,19 +324,21 @@ def gradient_underflow(
     """The share of the gradient entries that a backward pass in ``compute_dtype`` flushes to 0.
 
     Runs one forward and backward pass on ``(X, y)`` twice, from the same
-    parameters: in the parameters' own dtype (the reference) and in
-    ``compute_dtype`` with the gradient seed multiplied by ``loss_scale``
-    (``None``: not scaled). Returns the share of the parameter-gradient
-    entries that are non-zero in the reference and exactly 0 in the
-    low-precision pass: gradients lost on the way, in the loss's own
-    gradient, in a layer's backward products, or when they were cast. (On a
-    pass that overflowed, ``inf`` entries are not counted as lost.) The
-    passes run in training mode with the same dropout masks.
+    parameters: in float32 (the reference; float64 for float64 parameters)
+    and in ``compute_dtype`` with the gradient seed multiplied by
+    ``loss_scale`` (``None``: not scaled). Returns the share of the
+    parameter-gradient entries that are non-zero in the reference and
+    exactly 0 in the low-precision pass: gradients lost on the way, in the
+    loss's own gradient, in a layer's backward products, or when they were
+    cast. (On a pass that overflowed, ``inf`` entries are not counted as
+    lost.) The passes run in training mode with the same dropout masks.
+    16-bit parameters (pure 16-bit training) are cast up for the reference.
     """
     from .losses import get_loss
 
     loss_fn = get_loss(loss)
-    wide = precision.format_name(param_dtype(params))
+    wide = "float64" if precision.format_name(param_dtype(params)) == "float64" else "float32"
+    params = precision.cast_tree(params, precision.numpy_dtype(wide))
     x = backend.asarray(X, precision.numpy_dtype(wide))
     yb = backend.asarray(y)
     reference = PrecisionPolicy(compute=wide, param=wide, scaled=False)

@@ -37,6 +37,7 @@ Where the next features attach:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -121,10 +122,12 @@ def correct_counter(loss_fn: Callable) -> Callable[[Array, Array], Array] | None
     Softmax cross-entropy: the predicted class is ``argmax_k z_k`` (targets are
     class indices, or one-hot rows); binary cross-entropy: class 1 when the
     logit ``z > 0`` (i.e. ``σ(z) > ½``), the target is class 1 when ``y > ½``.
-    Returns ``None`` for other losses (regression: no accuracy). The count is
-    an array scalar of the current backend, so it can be computed inside a
-    compiled step.
+    Returns ``None`` for other losses (regression: no accuracy). A loss made
+    from one of the two with ``functools.wraps`` (e.g. a weighted
+    cross-entropy) counts like it. The count is an array scalar of the
+    current backend, so it can be computed inside a compiled step.
     """
+    loss_fn = inspect.unwrap(loss_fn)
     if loss_fn is softmax_cross_entropy:
 
         def count(out: Array, y: Array) -> Array:
