@@ -78,13 +78,18 @@ def dynamic_loss_scale() -> dict[str, Any]:
     )
 
 
-def scale_options() -> list[tuple[str, Any]]:
-    """``(label, value)`` of the loss-scale slider: none, ``2^0`` ... ``2^40``, dynamic."""
-    return (
-        [("none", None)]
-        + [(f"2^{k}", float(2.0**k)) for k in SCALE_POWERS]
-        + [("dynamic", precision.DYNAMIC)]
-    )
+def scale_options() -> list[str]:
+    """The loss-scale slider's positions: ``none``, ``2^0``, ``2^2`` ... ``2^40``, ``dynamic``."""
+    return ["none"] + [f"2^{k}" for k in SCALE_POWERS] + [precision.DYNAMIC]
+
+
+def scale_value(label: str) -> Any:
+    """What a slider position means for ``fit``: ``None``, ``2.0**k`` or ``"dynamic"``."""
+    if label not in scale_options():
+        raise ValueError(f"Unknown loss-scale position {label!r}; valid: {scale_options()}.")
+    if label == "none":
+        return None
+    return label if label == precision.DYNAMIC else 2.0 ** int(label[2:])
 
 
 def factor_options() -> list[tuple[str, float]]:
@@ -98,6 +103,8 @@ def scale_label(loss_scale: Any) -> str:
         return "none"
     if isinstance(loss_scale, (str, dict)):
         return "dynamic"
+    if not (isinstance(loss_scale, (int, float)) and loss_scale > 0):
+        return repr(loss_scale)
     power = math.log2(loss_scale)
     return f"2^{power:.0f}" if power == round(power) else f"{loss_scale:g}"
 
@@ -297,7 +304,7 @@ class PrecisionWidget(LiveWidget):
         if compute not in COMPUTE_OPTIONS:
             raise ValueError(f"compute must be one of {list(COMPUTE_OPTIONS)}, got {compute!r}.")
         scales = scale_options()
-        if loss_scale not in [value for _, value in scales]:
+        if scale_label(loss_scale) not in scales:
             raise ValueError(
                 f"loss_scale must be None, 'dynamic' or a power of two 2**k with k in "
                 f"{SCALE_POWERS[0]}..{SCALE_POWERS[-1]} step 2, got {loss_scale!r}."
@@ -319,7 +326,7 @@ class PrecisionWidget(LiveWidget):
             ),
             "loss_scale": widgets.SelectionSlider(
                 options=scales,
-                value=loss_scale,
+                value=scale_label(loss_scale),
                 description="loss scale",
                 continuous_update=False,
                 style=style,
@@ -353,9 +360,13 @@ class PrecisionWidget(LiveWidget):
         )
 
     def compute(
-        self, compute: str, loss_scale: Any, learning_rate: float, gradient_factor: float
+        self, compute: str, loss_scale: str, learning_rate: float, gradient_factor: float
     ) -> PrecisionRun:
-        """Train with the settings, and the float32 reference (once per lr and factor)."""
+        """Train with the settings, and the float32 reference (once per lr and factor).
+
+        ``loss_scale`` is the slider's position (:func:`scale_value` says what it means).
+        """
+        loss_scale = scale_value(loss_scale)
         key = (float(learning_rate), float(gradient_factor))
         if key not in self._references:
             self._references[key] = self._run("float32", None, *key)
@@ -461,6 +472,7 @@ __all__ = [
     "factor_options",
     "scale_label",
     "scale_options",
+    "scale_value",
     "train_digits_in",
     "weighted_cross_entropy",
 ]
