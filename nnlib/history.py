@@ -20,6 +20,9 @@ from typing import Any
 from .diagnostics import grad_norms as weight_grad_norms
 from .step import BlockResult, loss_diverged
 
+#: The advice that ends the message of a diverged run.
+DIVERGENCE_HINT = "The learning rate is probably too large; try a smaller one."
+
 
 @dataclass
 class History:
@@ -88,7 +91,8 @@ class Recorder:
     validation set (``None``: no validation set); ``counts_correct``: the loss
     classifies, so accuracies are recorded; ``callback(epoch, params,
     history)`` runs after each epoch; ``early_stopping`` is the patience in
-    epochs; ``progress_epochs``: show a progress bar over that many epochs.
+    epochs; ``progress_epochs``: show a progress bar over that many epochs;
+    ``divergence_hint``: the advice at the end of the divergence message.
     """
 
     def __init__(
@@ -100,12 +104,14 @@ class Recorder:
         callback: Callable[[int, Any, History], bool | None] | None = None,
         early_stopping: int | None = None,
         progress_epochs: int | None = None,
+        divergence_hint: str = DIVERGENCE_HINT,
     ) -> None:
         self.history = History()
         self.validate, self.counts_correct = validate, counts_correct
         self.record_grad_norms, self.callback = record_grad_norms, callback
         self.early_stopping = _EarlyStopping(early_stopping)
         self.progress_epochs = progress_epochs
+        self.divergence_hint = divergence_hint
         self._bar: Any = None
         self._loss_sum, self._correct_sum, self._seen = 0.0, 0.0, 0
 
@@ -152,7 +158,7 @@ class Recorder:
         history.diverged, history.diverged_at_step = True, at
         history.message = (
             f"diverged at step {at} (epoch {epoch}): the loss became {value}. "
-            "The learning rate is probably too large; try a smaller one."
+            f"{self.divergence_hint}"
         )
 
     def _end_epoch(self, epoch: int, result: BlockResult) -> bool:

@@ -93,6 +93,17 @@ class PrecisionPolicy:
         """The NumPy dtype of the parameters (the master weights)."""
         return precision.numpy_dtype(self.param)
 
+    def divergence_hint(self) -> str | None:
+        """The advice for a run that diverged in float16; ``None``: the usual advice."""
+        if self.compute != "float16":
+            return None
+        return (
+            "The learning rate may be too large. In float16 two more causes give inf/NaN: a "
+            "value above 65504 in the forward pass, and a division by a number that underflowed "
+            "to 0 (with float16 weights, Adam's eps = 1e-8 is 0, and so are small squared "
+            "gradients: keep the weights float32 and pass compute_dtype='float16' instead)."
+        )
+
     def describe(self) -> str:
         """E.g. ``"float16 passes, float32 weights, loss scaling"``."""
         scaling = "loss scaling" if self.scaled else "no loss scaling"

@@ -51,7 +51,7 @@ import numpy as np
 
 from . import backend
 from .diagnostics import grad_norms as weight_grad_norms
-from .history import History, Recorder
+from .history import DIVERGENCE_HINT, History, Recorder
 from .losses import get_loss, softmax_cross_entropy
 from .mixed_precision import PrecisionPolicy, initial_loss_scale, precision_policy
 from .model import Sequential
@@ -348,6 +348,7 @@ def fit_steps(
         callback=opts.callback,
         early_stopping=opts.early_stopping,
         progress_epochs=int(opts.epochs) if opts.progress else None,
+        divergence_hint=(policy and policy.divergence_hint()) or DIVERGENCE_HINT,
     )
     rng = np.random.default_rng(opts.seed)
     steps = schedule_steps(int(np.shape(X)[0]), batch_size, int(opts.epochs), rng)

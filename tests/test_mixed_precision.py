@@ -240,6 +240,18 @@ def test_pure_float16_keeps_its_weights_in_float16_and_rounds_updates_away(digit
     assert P.rounded_away_fraction(run.params, updates, "float32") < 0.01
 
 
+def test_pure_float16_adam_divides_by_zero_and_the_message_says_so(digits) -> None:
+    model = mlp(SIZES)
+    params = P.cast_tree(model.init(0), "float16")
+    run = fit(model, params, digits.X_train, digits.y_train, loss="cross_entropy",
+              optimizer="adam", lr=1e-3, epochs=1, batch_size=32)  # fmt: skip
+    assert run.history.diverged and run.history.diverged_at_step == 1
+    assert "Adam's eps = 1e-8 is 0" in run.history.message
+    X, y = digits.X_train[:64], digits.y_train[:64]
+    plain = fit(model, model.init(0), X, y, loss="cross_entropy", lr=1e9, epochs=10)
+    assert plain.history.diverged and "float16" not in plain.history.message
+
+
 def test_no_policy_for_plain_float32_and_float64() -> None:
     for dtype in ("float32", "float64"):
         params = mlp([2, 3], dtype=dtype).init(0)

@@ -110,6 +110,19 @@ def test_default_shows_float16_losing_small_gradients(widget: PrecisionWidget) -
     assert widget._scale_note.get_text() == "no loss scaling"
 
 
+def test_the_tips_from_the_default_setting(widget: PrecisionWidget) -> None:
+    set_controls(widget, compute="float16", loss_scale="none", learning_rate=0.1,
+                 gradient_factor=2.0**-18)  # fmt: skip
+    widget.controls["loss_scale"].value = "dynamic"
+    r = widget.result
+    assert r.underflow[-1] == 0.0
+    np.testing.assert_allclose(r.train_loss, widget.reference.train_loss, rtol=0.02)
+    widget.controls["loss_scale"].value = "2^40"
+    r = widget.result
+    assert r.skipped == r.steps and "the loss scale is too large" in widget.status.value
+    assert np.ptp(r.train_loss) < 1e-6  # flat: nothing was learned
+
+
 def test_dynamic_scaling_matches_float32_and_draws_the_scale(widget: PrecisionWidget) -> None:
     set_controls(widget, compute="float16", gradient_factor=1.0, loss_scale="dynamic")
     r = widget.result
