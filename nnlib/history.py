@@ -20,6 +20,9 @@ from typing import Any
 from .diagnostics import grad_norms as weight_grad_norms
 from .step import BlockResult, loss_diverged
 
+#: The advice that ends the message of a diverged run.
+DIVERGENCE_HINT = "The learning rate is probably too large; try a smaller one."
+
 
 @dataclass
 class History:
@@ -29,6 +32,13 @@ class History:
     the epoch (before each update); ``val_*`` are measured on the validation set
     at the end of the epoch in evaluation mode. ``grad_norms`` holds, per epoch,
     ``{layer name: ||∂L/∂W||}`` of the epoch's last mini-batch when recorded.
+
+    With loss scaling (``fit(loss_scale=...)``), ``loss_scale`` holds the
+    scale each step used (one entry per step, like ``step_loss``) and
+    ``skipped_steps`` the steps (0-based, counted like ``step_loss``) whose
+    gradients overflowed, so that their update was skipped. A skipped step
+    is not divergence: its loss was finite. Without loss scaling both are
+    empty.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -38,6 +48,8 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     step_loss: list[float] = field(default_factory=list)
     grad_norms: list[dict[str, float]] = field(default_factory=list)
+    loss_scale: list[float] = field(default_factory=list)
+    skipped_steps: list[int] = field(default_factory=list)
     diverged: bool = False
     diverged_at_step: int | None = None
     stopped_early: bool = False
@@ -79,7 +91,8 @@ class Recorder:
     validation set (``None``: no validation set); ``counts_correct``: the loss
     classifies, so accuracies are recorded; ``callback(epoch, params,
     history)`` runs after each epoch; ``early_stopping`` is the patience in
-    epochs; ``progress_epochs``: show a progress bar over that many epochs.
+    epochs; ``progress_epochs``: show a progress bar over that many epochs;
+    ``divergence_hint``: the advice at the end of the divergence message.
     """
 
     def __init__(
@@ -91,12 +104,14 @@ class Recorder:
         callback: Callable[[int, Any, History], bool | None] | None = None,
         early_stopping: int | None = None,
         progress_epochs: int | None = None,
+        divergence_hint: str = DIVERGENCE_HINT,
     ) -> None:
         self.history = History()
         self.validate, self.counts_correct = validate, counts_correct
         self.record_grad_norms, self.callback = record_grad_norms, callback
         self.early_stopping = _EarlyStopping(early_stopping)
         self.progress_epochs = progress_epochs
+        self.divergence_hint = divergence_hint
         self._bar: Any = None
         self._loss_sum, self._correct_sum, self._seen = 0.0, 0.0, 0
 
@@ -118,10 +133,17 @@ class Recorder:
 
         Returns ``True`` when training must stop (see the module docstring).
         """
-        for step, value, correct in zip(block, result.losses, result.correct, strict=False):
+        scales = result.loss_scales or [None] * len(result.losses)
+        skipped = result.skipped or [False] * len(result.losses)
+        rows = zip(block, result.losses, result.correct, scales, skipped, strict=False)
+        for step, value, correct, scale, was_skipped in rows:
             if loss_diverged(value):
                 self._diverged(step.epoch, value)
                 return True
+            if scale is not None:
+                self.history.loss_scale.append(scale)
+            if was_skipped:
+                self.history.skipped_steps.append(len(self.history.step_loss))
             self.history.step_loss.append(value)
             self._loss_sum += value * step.size
             self._correct_sum += correct
@@ -136,7 +158,7 @@ class Recorder:
         history.diverged, history.diverged_at_step = True, at
         history.message = (
             f"diverged at step {at} (epoch {epoch}): the loss became {value}. "
-            "The learning rate is probably too large; try a smaller one."
+            f"{self.divergence_hint}"
         )
 
     def _end_epoch(self, epoch: int, result: BlockResult) -> bool:

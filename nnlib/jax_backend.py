@@ -25,6 +25,11 @@ learning-rate slider re-uses the compiled step. Array shapes are handled by
 ``jax.jit`` itself: a new batch size compiles once more. :func:`cache_info`
 counts all of this, so tests can check that nothing was recompiled.
 
+**Mixed precision** (``fit(compute_dtype=..., loss_scale=...)``) compiles
+:mod:`nnlib.mixed_precision`'s step the same way: the precision policy is
+part of the cache key, the loss-scale state travels in the
+:class:`~nnlib.step.TrainState` (and through the scan) like the optimiser's.
+
 **Many steps per call.** A small network does a few microseconds of arithmetic
 per step, less than the cost of calling a compiled function from Python.
 ``fit(..., steps_per_call=k)`` therefore compiles ``k`` steps into one call
@@ -48,7 +53,15 @@ import numpy as np
 from . import backend
 from .layers import Layer
 from .optim import Optimizer
-from .step import STEPS_PER_PYTHON_BLOCK, BlockResult, Runner, StepSpec, TrainState, run_steps
+from .step import (
+    STEPS_PER_PYTHON_BLOCK,
+    BlockResult,
+    Runner,
+    StepSpec,
+    TrainState,
+    run_steps,
+    scaling_record,
+)
 
 try:
     import jax
@@ -183,6 +196,7 @@ def block_runner(spec: StepSpec) -> Runner:
         use_l2,
         keep_grads,
         steps_per_call,
+        spec.precision,
     )
     # Python floats are "weakly typed" in JAX: they take the dtype of the
     # parameters (float32 stays float32) and a new value does not recompile.
@@ -225,17 +239,29 @@ def block_runner(spec: StepSpec) -> Runner:
         else:  # pad to the compiled block length; padded steps are skipped
             indices = np.zeros((steps_per_call, len(batches[0])), np.int32)
             indices[:n] = np.stack(batches)
-        ts, previous, _, grads, losses, correct = block(_as_jax(ts), X, y, indices, active, hyper)
+        start = _as_jax(ts)
+        ts, previous, _, grads, losses, correct, scaling = block(
+            start, X, y, indices, active, hyper
+        )
         losses = np.asarray(losses)[:n].tolist()
         correct = np.asarray(correct)[:n].tolist()
         finite = np.isfinite(losses)
         n_run = n if finite.all() else int(np.argmin(finite)) + 1
+        scales = skipped = None
+        if scaling is not None:  # the loss-scale state before the block and after each step
+            first = start.loss_scale
+            scales, skipped = scaling_record(
+                np.concatenate([[first["scale"]], np.asarray(scaling[0])[:n_run]]),
+                np.concatenate([[first["overflows"]], np.asarray(scaling[1])[:n_run]]),
+            )
         return BlockResult(
             ts,
             losses[:n_run],
             correct[:n_run],
             previous if finite[0] else None,
             grads if keep_grads else None,
+            scales,
+            skipped,
         )
 
     return Runner(run_block, steps_per_call)
@@ -312,6 +338,9 @@ def _compile_block(make_step: Callable, length: int, keep_grads: bool) -> Callab
     is ``active`` (a real step, not padding) and nothing has diverged; the
     step's update is kept only if its loss is finite. That reproduces the
     NumPy loop: stop at the first non-finite loss, keep the last finite state.
+    Per step the scan outputs the loss, the number classified right and,
+    with loss scaling, the loss-scale state's ``scale`` and ``overflows``
+    after the step (``None`` without).
     """
 
     def block(ts: TrainState, X: Array, y: Array, indices: Any, active: Array, hyper: dict):
@@ -321,6 +350,10 @@ def _compile_block(make_step: Callable, length: int, keep_grads: bool) -> Callab
         # Shapes and dtypes of one step's outputs, for the "skipped step" branch.
         _, loss_like, correct_like, grads_like = jax.eval_shape(train_step, ts, X, y, first_idx)
         no_grads = jax.tree_util.tree_map(lambda g: jnp.zeros(g.shape, g.dtype), grads_like)
+
+        def scaling(ts: TrainState) -> Any:  # what the history needs of the loss-scale state
+            ls = ts.loss_scale
+            return None if ls is None else (ls["scale"], ls["overflows"])
 
         def run_one(carry: tuple, idx: Any) -> tuple:
             ts, previous, _, grads = carry
@@ -336,11 +369,12 @@ def _compile_block(make_step: Callable, length: int, keep_grads: bool) -> Callab
                 ~finite,
                 keep(new_grads, grads) if keep_grads else grads,
             )
-            return carry, (loss, correct)
+            return carry, (loss, correct, scaling(new_ts))
 
         def skip(carry: tuple, idx: Any) -> tuple:
             nan = jnp.full(loss_like.shape, jnp.nan, loss_like.dtype)
-            return carry, (nan, jnp.zeros(correct_like.shape, correct_like.dtype))
+            zeros = jnp.zeros(correct_like.shape, correct_like.dtype)
+            return carry, (nan, zeros, scaling(carry[0]))
 
         def body(carry: tuple, inputs: tuple) -> tuple:
             idx, is_active = inputs
@@ -348,8 +382,8 @@ def _compile_block(make_step: Callable, length: int, keep_grads: bool) -> Callab
 
         carry = (ts, ts.params, jnp.asarray(False), no_grads if keep_grads else None)
         xs = (indices, active)
-        (ts, previous, diverged, grads), (losses, correct) = lax.scan(body, carry, xs)
-        return ts, previous, diverged, grads, losses, correct
+        (ts, previous, diverged, grads), (losses, correct, scaled) = lax.scan(body, carry, xs)
+        return ts, previous, diverged, grads, losses, correct, scaled
 
     return jax.jit(block)
 

@@ -25,8 +25,9 @@ way round.
 Where the next features attach:
 
 * :meth:`StepSpec.make_step` is the one place a step is built, on every
-  backend: a precision policy (compute dtype, loss scaling) would wrap the
-  step there.
+  backend. With a precision policy (compute dtype, loss scaling) it builds
+  :func:`nnlib.mixed_precision.make_mixed_precision_step`'s step instead,
+  which carries the loss-scale state in ``TrainState.loss_scale``.
 * A data-parallel runner (batches sharded over devices) is one more runner
   factory with the same signature: ``factory(spec) -> Runner``.
 * :func:`loss_diverged` is the divergence rule applied to every recorded
@@ -36,6 +37,7 @@ Where the next features attach:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ import numpy as np
 
 from . import backend
 from .losses import binary_cross_entropy_with_logits, get_loss, softmax_cross_entropy
+from .mixed_precision import PrecisionPolicy, make_mixed_precision_step
 from .model import Sequential
 from .optim import Optimizer, clip_by_global_norm, get_optimizer
 from .tree import param_dtype
@@ -56,14 +59,17 @@ class TrainState(NamedTuple):
     """Everything a training step changes: the values that flow from one step to the next.
 
     ``params`` (trainable), ``state`` (BatchNorm running statistics),
-    ``opt_state`` (the optimiser's, e.g. Adam's moments) and ``key`` (the
-    source of dropout masks, split once per step).
+    ``opt_state`` (the optimiser's, e.g. Adam's moments), ``key`` (the
+    source of dropout masks, split once per step) and ``loss_scale`` (the
+    loss-scale state of mixed precision, :func:`nnlib.precision.loss_scale_init`;
+    ``None`` when the loss is not scaled).
     """
 
     params: Any
     state: Any
     opt_state: Any
     key: Any
+    loss_scale: Any = None
 
 
 TrainStep = Callable[[TrainState, Array, Array, Any], tuple[TrainState, Array, Array, Any]]
@@ -116,10 +122,12 @@ def correct_counter(loss_fn: Callable) -> Callable[[Array, Array], Array] | None
     Softmax cross-entropy: the predicted class is ``argmax_k z_k`` (targets are
     class indices, or one-hot rows); binary cross-entropy: class 1 when the
     logit ``z > 0`` (i.e. ``σ(z) > ½``), the target is class 1 when ``y > ½``.
-    Returns ``None`` for other losses (regression: no accuracy). The count is
-    an array scalar of the current backend, so it can be computed inside a
-    compiled step.
+    Returns ``None`` for other losses (regression: no accuracy). A loss made
+    from one of the two with ``functools.wraps`` (e.g. a weighted
+    cross-entropy) counts like it. The count is an array scalar of the
+    current backend, so it can be computed inside a compiled step.
     """
+    loss_fn = inspect.unwrap(loss_fn)
     if loss_fn is softmax_cross_entropy:
 
         def count(out: Array, y: Array) -> Array:
@@ -177,7 +185,9 @@ class BlockResult(NamedTuple):
     after the last step whose loss was finite. ``previous_params`` are the
     parameters *before* that last finite step (the ones its finite loss was
     measured at; ``None`` when no step of the block was finite) and ``grads``
-    its gradients.
+    its gradients. With loss scaling, ``loss_scales`` and ``skipped`` have
+    one entry per step too: the scale the step used, and whether it skipped
+    its update because its gradients overflowed (see :func:`scaling_record`).
     """
 
     ts: TrainState
@@ -185,6 +195,8 @@ class BlockResult(NamedTuple):
     correct: list[float]
     previous_params: Any
     grads: Any
+    loss_scales: list[float] | None = None
+    skipped: list[bool] | None = None
 
 
 BlockRunner = Callable[[TrainState, Array, Array, Sequence[Any]], BlockResult]
@@ -200,18 +212,40 @@ def run_steps(
     """Run ``train_step`` once per mini-batch (index array, or ``None`` for all rows), in Python.
 
     Stops at the first loss that is NaN or infinite, discarding that step's update.
+    With loss scaling, the loss-scale state before the first step and after
+    each step give the scale each step used and the steps it skipped.
     """
     losses: list[float] = []
     correct: list[float] = []
+    scale_states = [ts.loss_scale]
     previous = grads = None
     for idx in batches:
         new_ts, loss, n_correct, step_grads = train_step(ts, X, y, idx)
         losses.append(float(loss))
         correct.append(float(n_correct))
+        scale_states.append(new_ts.loss_scale)
         if loss_diverged(losses[-1]):
             break
         previous, grads, ts = ts.params, step_grads, new_ts
-    return BlockResult(ts, losses, correct, previous, grads)
+    if scale_states[0] is None:
+        return BlockResult(ts, losses, correct, previous, grads)
+    xp = backend.xp()  # one array (and on JAX one transfer) per quantity, not per step
+    scales = backend.to_numpy(xp.stack([s["scale"] for s in scale_states]))
+    overflows = backend.to_numpy(xp.stack([s["overflows"] for s in scale_states]))
+    return BlockResult(ts, losses, correct, previous, grads, *scaling_record(scales, overflows))
+
+
+def scaling_record(scales: Any, overflows: Any) -> tuple[list[float], list[bool]]:
+    """Per step: the loss scale it used and whether it skipped its update.
+
+    ``scales`` and ``overflows`` are the loss-scale state's ``scale`` and
+    ``overflows`` (steps that overflowed so far) before the first step and
+    after each of ``n`` steps: ``n + 1`` values each. Step ``k`` used the
+    scale it found, ``scales[k]``, and was skipped when it overflowed,
+    i.e. when ``overflows`` grew: ``overflows[k + 1] > overflows[k]``.
+    """
+    scales, overflows = np.asarray(scales, np.float64), np.asarray(overflows)
+    return scales[:-1].tolist(), (np.diff(overflows) > 0).tolist()
 
 
 # --- the schedule of steps -----------------------------------------------------------
@@ -270,7 +304,9 @@ class StepSpec:
 
     ``lr`` is a number or a schedule ``lr(t)``; ``keep_grads``: each block
     returns its last gradients (for ``record_grad_norms``);
-    ``steps_per_call``: on JAX, steps per compiled call (NumPy ignores it).
+    ``steps_per_call``: on JAX, steps per compiled call (NumPy ignores it);
+    ``precision``: the dtypes of the passes and whether the loss is scaled
+    (:func:`nnlib.mixed_precision.precision_policy`; ``None``: the plain step).
     """
 
     model: Sequential
@@ -281,6 +317,7 @@ class StepSpec:
     clip_norm: float | None = None
     keep_grads: bool = False
     steps_per_call: int = 1
+    precision: PrecisionPolicy | None = None
 
     def make_step(self, lr: Any, l2: Any) -> TrainStep:
         """:func:`make_train_step` for this spec with learning rate ``lr`` and L2 strength ``l2``.
@@ -288,15 +325,21 @@ class StepSpec:
         The optimiser is built here, ``get_optimizer(optimizer, lr)``: this is
         where the learning rate enters the update. ``lr`` and ``l2`` are plain
         numbers on NumPy; inside a compiled JAX step they are traced values.
+        With a precision policy the step is
+        :func:`~nnlib.mixed_precision.make_mixed_precision_step`'s: the same
+        step with its passes in the compute dtype and the loss scaled.
         """
-        return make_train_step(
-            self.model,
-            self.loss_fn,
-            get_optimizer(self.optimizer, lr),
-            l2=l2,
-            clip_norm=self.clip_norm,
-            count_correct=correct_counter(self.loss_fn),
-        )
+        optimizer = get_optimizer(self.optimizer, lr)
+        settings = {
+            "l2": l2,
+            "clip_norm": self.clip_norm,
+            "count_correct": correct_counter(self.loss_fn),
+        }
+        if self.precision is not None:
+            return make_mixed_precision_step(
+                self.model, self.loss_fn, optimizer, self.precision, **settings
+            )
+        return make_train_step(self.model, self.loss_fn, optimizer, **settings)
 
 
 class Runner(NamedTuple):
@@ -333,4 +376,5 @@ __all__ = [
     "numpy_runner",
     "run_steps",
     "schedule_steps",
+    "scaling_record",
 ]

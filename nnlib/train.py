@@ -13,7 +13,10 @@ step and why, and the last finite parameters are returned.
 How ``fit`` does it, one named helper per part:
 
 1. :func:`_check_fit_arguments`, :func:`_training_arrays`: clear errors for
-   bad input; the data as arrays in the parameters' dtype.
+   bad input; the data as arrays in the parameters' dtype. With
+   ``compute_dtype`` or ``loss_scale``, the precision policy of
+   :mod:`nnlib.mixed_precision` (16-bit passes, float32 master weights,
+   loss scaling) and the loss scale's starting state.
 2. :func:`_runner`: the current backend's *runner* for the training step of
    :mod:`nnlib.step`, looked up by backend name in ``_RUNNERS``. NumPy calls
    the step in Python; JAX (:mod:`nnlib.jax_backend`, imported only then)
@@ -48,8 +51,9 @@ import numpy as np
 
 from . import backend
 from .diagnostics import grad_norms as weight_grad_norms
-from .history import History, Recorder
+from .history import DIVERGENCE_HINT, History, Recorder
 from .losses import get_loss, softmax_cross_entropy
+from .mixed_precision import PrecisionPolicy, initial_loss_scale, precision_policy
 from .model import Sequential
 from .optim import Optimizer, get_optimizer
 from .step import (
@@ -76,12 +80,18 @@ Array = Any
 
 @dataclass
 class FitResult:
-    """The trained ``params``, the model ``state`` (BatchNorm statistics) and the ``history``."""
+    """The trained ``params``, the model ``state`` (BatchNorm statistics) and the ``history``.
+
+    ``opt_state``: the optimiser's state; ``loss_scale``: the loss-scale
+    state at the end (``None`` without loss scaling). Pass either back to
+    ``fit`` to continue training where it stopped.
+    """
 
     params: Any
     state: Any
     history: History
     opt_state: Any = None
+    loss_scale: Any = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,8 @@ class FitOptions:
     opt_state: Any = None
     callback: Callable[[int, Any, History], bool | None] | None = None
     steps_per_call: int = 1
+    compute_dtype: Any = None
+    loss_scale: float | str | dict | None = None
 
     @classmethod
     def from_keywords(cls, options: dict[str, Any]) -> FitOptions:
@@ -225,8 +237,10 @@ def _jax_runner(spec: StepSpec) -> Runner:
 _RUNNERS: dict[str, Callable[[StepSpec], Runner]] = {"numpy": numpy_runner, "jax": _jax_runner}
 
 
-def _runner(model: Sequential, loss_fn: Callable, opts: FitOptions) -> Runner:
-    """The current backend's runner for the step that ``opts`` describe."""
+def _runner(
+    model: Sequential, loss_fn: Callable, opts: FitOptions, policy: PrecisionPolicy | None
+) -> Runner:
+    """The current backend's runner for the step that ``opts`` and ``policy`` describe."""
     spec = StepSpec(
         model,
         loss_fn,
@@ -236,6 +250,7 @@ def _runner(model: Sequential, loss_fn: Callable, opts: FitOptions) -> Runner:
         clip_norm=opts.clip_norm,
         keep_grads=opts.record_grad_norms,
         steps_per_call=int(opts.steps_per_call),
+        precision=policy,
     )
     return _RUNNERS[backend.get_backend()](spec)
 
@@ -265,7 +280,7 @@ def _train_blocks(
                 last_finite = result.previous_params
             if stop:
                 break
-            yield FitResult(ts.params, ts.state, recorder.history, ts.opt_state)
+            yield FitResult(ts.params, ts.state, recorder.history, ts.opt_state, ts.loss_scale)
     finally:
         recorder.close()
     yield _finish(ts, last_finite, recorder, opts)
@@ -285,7 +300,7 @@ def _finish(ts: TrainState, last_finite: Any, recorder: Recorder, opts: FitOptio
             params, state = best[0], best[1]
     if not history.message:
         history.message = f"trained {len(history.epoch)} epochs ({history.steps} steps)"
-    return FitResult(params, state, history, ts.opt_state)
+    return FitResult(params, state, history, ts.opt_state, ts.loss_scale)
 
 
 @_with_options_signature
@@ -313,12 +328,15 @@ def fit_steps(
     """
     opts = FitOptions.from_keywords(options)
     loss_fn, optimizer, batch_size = _check_fit_arguments(X, y, opts)
+    loss_scale = initial_loss_scale(opts.loss_scale)  # checks the value
+    policy = precision_policy(opts.compute_dtype, opts.loss_scale, params)
     X_all, y_all, X_val = _training_arrays(model, params, X, y, loss_fn, opts)
     backend.keep_freed_memory()  # every step frees and re-creates the same arrays: reuse them
     state = opts.state if opts.state is not None else model.init_state()
     opt_state = opts.opt_state if opts.opt_state is not None else optimizer.init(params)
-    ts = TrainState(params, state, opt_state, backend.make_key(opts.seed + 1))
-    runner = _runner(model, loss_fn, opts)
+    key = backend.make_key(opts.seed + 1)
+    ts = TrainState(params, state, opt_state, key, loss_scale)
+    runner = _runner(model, loss_fn, opts, policy)
 
     def validate(params: Any, state: Any) -> dict[str, float]:
         return evaluate(model, params, X_val, opts.y_val, loss_fn, state)
@@ -330,6 +348,7 @@ def fit_steps(
         callback=opts.callback,
         early_stopping=opts.early_stopping,
         progress_epochs=int(opts.epochs) if opts.progress else None,
+        divergence_hint=(policy and policy.divergence_hint()) or DIVERGENCE_HINT,
     )
     rng = np.random.default_rng(opts.seed)
     steps = schedule_steps(int(np.shape(X)[0]), batch_size, int(opts.epochs), rng)
@@ -368,10 +387,38 @@ def fit(model: Sequential, params: Any, X: Array, y: Array, **options: Any) -> F
             per step, which dominates for small models. ``1`` (default)
             compiles a single step. Any value gives the same history. NumPy
             runs one step at a time whatever the value.
+        compute_dtype: mixed precision: ``"float16"`` or ``"bfloat16"`` runs
+            the forward and backward passes in that dtype while the
+            parameters (the master weights) and the update stay in their
+            own dtype, float32. ``None`` (default): everything in the
+            parameters' dtype. bfloat16 on NumPy needs ``ml_dtypes``.
+        loss_scale: ``None`` (default, no scaling), a positive number (a
+            static scale ``S``: the backward pass starts from ``S · ∂L/∂out``
+            and the gradients are divided by ``S`` in float32), ``"dynamic"``
+            (start at 2**15, halve on an overflow, double after 2000 finite
+            steps in a row) or a state from
+            :func:`nnlib.precision.loss_scale_init` for other settings, e.g.
+            ``loss_scale_init("dynamic", growth_interval=100)``. With any
+            loss scale, a step whose gradients overflow (inf/NaN) is
+            skipped. ``history.loss_scale`` records the scale of every step
+            and ``history.skipped_steps`` the skipped ones.
+
+    Mixed precision, step by step (the order of operations is in
+    :mod:`nnlib.mixed_precision`): cast the float32 weights and the batch
+    down to ``compute_dtype``; forward pass; the loss in float32 from the
+    outputs cast up; backward pass from the scaled gradient seed; gradients
+    cast up to float32 and divided by the scale; skip the update if any is
+    not finite; update the float32 weights; adjust a dynamic scale.
+    Parameters that are float16 or bfloat16 themselves are trained all in
+    16 bits ("pure" 16-bit training, where small updates are rounded away);
+    a loss scale is refused with them. Validation runs with the master
+    weights, in their dtype.
 
     Divergence: if a mini-batch loss is NaN or infinite, training stops,
     ``history.diverged`` is set with the step in ``history.diverged_at_step``,
-    and the last parameters whose loss was finite are returned.
+    and the last parameters whose loss was finite are returned. A step that
+    loss scaling skips is not divergence: its loss is finite (it is computed
+    before the scale is applied); only its gradients overflowed.
 
     ``fit`` runs :func:`fit_steps` to its end.
     """

@@ -21,7 +21,6 @@ EXERCISE_MODULES = (
     "entropy",
     "gradient_descent",
     "overfitting",
-    "precision",
     "speed",
     "vanishing",
 )
@@ -314,7 +313,12 @@ def test_every_solution_function_can_be_shown(name: str, capsys) -> None:
         module.show_solution("no_such_exercise")
 
 
-VALUE_CHECKS = {"check_dL_dw1", "check_used_twice", "check_fast_learning_rate"}
+VALUE_CHECKS = {
+    "check_dL_dw1",
+    "check_used_twice",
+    "check_fast_learning_rate",
+    "check_static_scale",
+}
 
 
 def _function_checks(module) -> list[str]:

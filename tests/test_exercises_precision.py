@@ -1,4 +1,5 @@
-"""The exercise of notebook 09: the dynamic loss-scale rule, its check, hints and solution."""
+"""The exercises of notebook 09: the dynamic loss-scale rule and a static scale read off a
+gradient histogram; their checks, hints and solutions."""
 
 from __future__ import annotations
 
@@ -102,11 +103,69 @@ def test_graded_hints_go_from_a_pointer_to_the_rule(capsys) -> None:
     assert "halve" not in first.lower() and "halve" in second.lower()
     with pytest.raises(ValueError, match="level must be 1 to 2, got 3"):
         ex.show_hint("dynamic_scale", 3)
-    with pytest.raises(ValueError, match=r"No hints for 'static_scale'.*\['dynamic_scale'\]"):
-        ex.show_hint("static_scale")
+    with pytest.raises(ValueError, match=r"No hints for 'scale'.*\['dynamic_scale', 'static"):
+        ex.show_hint("scale")
 
 
 def test_show_solution_prints_the_code(capsys) -> None:
     ex.show_solution("dynamic_scale")
     assert "def solution_dynamic_scale(" in capsys.readouterr().out
     assert precision.loss_scale_update.__name__ in ex.check_dynamic_scale.__doc__
+
+
+# --- a static loss scale from a gradient histogram -------------------------------------------
+
+
+def verdict(scale) -> str:
+    return output_of(ex.check_static_scale, scale)
+
+
+def test_the_static_scale_solution_passes() -> None:
+    grads = ex.static_scale_gradients()
+    scale = ex.solution_static_scale(grads)
+    assert scale == 2.0**33
+    out = verdict(scale)
+    assert out.startswith(CORRECT) and "0.00% of the gradients become 0" in out
+
+
+def test_the_exercise_gradients_are_small_and_float16_loses_many_of_them() -> None:
+    grads = ex.static_scale_gradients()
+    assert all(g.dtype == np.float64 for g in grads) and len(grads) == 4  # W, b of 2 layers
+    grads[0][:] = 0  # a copy: the exercise's own gradients are untouched
+    assert np.any(ex.static_scale_gradients()[0] != 0)
+    assert precision.underflow_fraction(ex.static_scale_gradients(), "float16") > 0.5
+
+
+def test_a_scale_too_small_is_told_to_grow() -> None:
+    out = verdict(2.0**8)
+    assert out.startswith("Not yet: with S = 2**8, 5.1% of these gradients still become 0")
+    assert "a larger S" in out
+
+
+def test_a_scale_too_large_is_told_it_overflows() -> None:
+    out = verdict(2.0**40)
+    assert out.startswith("Not yet: with S = 2**40 the largest gradients pass 65504 and become inf")
+    assert "smaller S" in out
+
+
+def test_a_scale_without_room_and_a_scale_that_is_not_a_power_of_two() -> None:
+    assert "closer than a factor 16 to 65504" in verdict(2.0**36)
+    assert "not a power of two" in verdict(3 * 2.0**20)
+
+
+@pytest.mark.parametrize("bad", [None, "2**10", -8.0, 0, float("nan"), True, [1.0, 2.0], print])
+def test_answers_that_are_not_one_positive_number(bad) -> None:
+    assert verdict(bad).startswith("Not yet:")
+
+
+def test_the_second_hint_gives_the_exact_window_the_check_accepts(capsys) -> None:
+    accepted = [k for k in range(0, 48) if verdict(2.0**k).startswith(CORRECT)]
+    assert accepted == list(range(15, 34))
+    ex.show_hint("static_scale", 1)
+    first = capsys.readouterr().out
+    ex.show_hint("static_scale", 2)
+    second = capsys.readouterr().out
+    assert first.startswith("Hint 1 of 2:") and "k >=" not in first
+    assert "needs k >= 15" in second and "needs k <= 33" in second
+    ex.show_solution("static_scale")
+    assert "def solution_static_scale(" in capsys.readouterr().out
