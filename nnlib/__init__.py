@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "activations",
+    "allreduce",
     "autodiff",
     "backend",
     "data",
@@ -38,6 +39,7 @@ _SUBMODULES = {
     "metrics",
     "model",
     "optim",
+    "parallel",
     "plots",
     "pruning",
     "step",

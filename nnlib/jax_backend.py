@@ -48,7 +48,15 @@ import numpy as np
 from . import backend
 from .layers import Layer
 from .optim import Optimizer
-from .step import STEPS_PER_PYTHON_BLOCK, BlockResult, Runner, StepSpec, TrainState, run_steps
+from .step import (
+    STEPS_PER_PYTHON_BLOCK,
+    BlockResult,
+    Runner,
+    StepSpec,
+    TrainState,
+    TrainStep,
+    run_steps,
+)
 
 try:
     import jax
@@ -161,7 +169,9 @@ def _cached(key: tuple, build: Callable[[], Callable]) -> Callable:
 # --- compiled training ---------------------------------------------------------------
 
 
-def block_runner(spec: StepSpec) -> Runner:
+def block_runner(
+    spec: StepSpec, wrap_step: Callable[[TrainStep], TrainStep] | None = None
+) -> Runner:
     """The JAX runner: ``run(ts, X, y, batches) -> BlockResult`` with compiled steps.
 
     ``spec.steps_per_call == 1``: :func:`nnlib.step.run_steps` calls a
@@ -171,6 +181,11 @@ def block_runner(spec: StepSpec) -> Runner:
     (see :func:`_compile_block`). The step is built by
     :meth:`~nnlib.step.StepSpec.make_step`, inside the compiled function,
     with the learning rate and L2 strength as traced arguments.
+
+    ``wrap_step``, if given, turns that step into the one that is compiled
+    (:class:`nnlib.parallel.DataParallel` splits its batch over devices). It
+    is part of the cache key, so it must be hashable, and equal wrappers
+    must wrap equally.
     """
     spec_key, lr_traced = _optimizer_spec(spec.optimizer, spec.lr)
     use_l2 = bool(spec.l2)
@@ -183,13 +198,15 @@ def block_runner(spec: StepSpec) -> Runner:
         use_l2,
         keep_grads,
         steps_per_call,
+        wrap_step,
     )
     # Python floats are "weakly typed" in JAX: they take the dtype of the
     # parameters (float32 stays float32) and a new value does not recompile.
     hyper = {"lr": float(spec.lr) if lr_traced else 0.0, "l2": float(spec.l2)}
 
-    def make_step(lr_value: Any, l2_value: Any) -> Callable:
-        return spec.make_step(lr_value if lr_traced else spec.lr, l2_value if use_l2 else 0.0)
+    def make_step(lr_value: Any, l2_value: Any) -> TrainStep:
+        step = spec.make_step(lr_value if lr_traced else spec.lr, l2_value if use_l2 else 0.0)
+        return step if wrap_step is None else wrap_step(step)
 
     if steps_per_call == 1:
         step = _cached(key, lambda: _compile_step(make_step, keep_grads))

@@ -12,29 +12,26 @@ step and why, and the last finite parameters are returned.
 
 How ``fit`` does it, one named helper per part:
 
-1. :func:`_check_fit_arguments`, :func:`_training_arrays`: clear errors for
-   bad input; the data as arrays in the parameters' dtype.
-2. :func:`_runner`: the current backend's *runner* for the training step of
-   :mod:`nnlib.step`, looked up by backend name in ``_RUNNERS``. NumPy calls
-   the step in Python; JAX (:mod:`nnlib.jax_backend`, imported only then)
-   compiles the same step. Neither knows ``fit``.
-3. :func:`_train_blocks`: the loop. The seeded schedule of mini-batches is cut
-   into *blocks*; the runner runs a block, and a
-   :class:`~nnlib.history.Recorder` writes the history and says when to stop
-   (divergence, the callback, early stopping).
+1. :func:`_check_fit_arguments`, :func:`_training_arrays`: clear errors for bad input; the
+   data as arrays in the parameters' dtype.
+2. :func:`_runner`: the current backend's *runner* for the training step of :mod:`nnlib.step`,
+   looked up by backend name in ``_RUNNERS``. NumPy calls the step in Python; JAX
+   (:mod:`nnlib.jax_backend`, imported only then) compiles the same step, also for several
+   devices (:mod:`nnlib.parallel`). Neither knows ``fit``.
+3. :func:`_train_blocks`: the loop. The seeded schedule of mini-batches is cut into *blocks*;
+   the runner runs a block, and a :class:`~nnlib.history.Recorder` writes the history and
+   says when to stop (divergence, the callback, early stopping).
 4. :func:`_finish`: the parameters to return and the closing message.
 
-The loop is a generator: :func:`fit_steps` yields a :class:`FitResult` after
-every block and ``fit`` runs it to the end. Code that trains a little at a
-time (a widget that redraws as it trains, and can be cancelled) iterates
-``fit_steps`` itself, and stops iterating to cancel.
+The loop is a generator: :func:`fit_steps` yields a :class:`FitResult` after every block and
+``fit`` runs it to the end. Code that trains a little at a time (a widget that redraws as it
+trains, and can be cancelled) iterates ``fit_steps`` itself, and stops iterating to cancel.
 
-**The learning rate, from a slider to the update:** ``fit(lr=...)`` puts it
-in a :class:`~nnlib.step.StepSpec`; the backend's runner calls
-:meth:`StepSpec.make_step <nnlib.step.StepSpec.make_step>`, which builds
-``get_optimizer(optimizer, lr)`` and the step with it; each step calls
-``optimizer.update``. On JAX, ``make_step`` runs inside the compiled function
-with ``lr`` as an argument: a new learning rate reuses the compiled step.
+**The learning rate, from a slider to the update:** ``fit(lr=...)`` puts it in a
+:class:`~nnlib.step.StepSpec`; the backend's runner calls :meth:`StepSpec.make_step
+<nnlib.step.StepSpec.make_step>`, which builds ``get_optimizer(optimizer, lr)`` and the step
+with it; each step calls ``optimizer.update``. On JAX, ``make_step`` runs inside the compiled
+function with ``lr`` as an argument: a new learning rate reuses the compiled step.
 """
 
 from __future__ import annotations
@@ -109,6 +106,7 @@ class FitOptions:
     opt_state: Any = None
     callback: Callable[[int, Any, History], bool | None] | None = None
     steps_per_call: int = 1
+    devices: Any = None  # JAX: data-parallel over n devices, a list of devices or a Mesh
 
     @classmethod
     def from_keywords(cls, options: dict[str, Any]) -> FitOptions:
@@ -215,10 +213,10 @@ def _training_arrays(
 
 
 def _jax_runner(spec: StepSpec) -> Runner:
-    """The JAX backend's runner. JAX is imported here, the first time it trains."""
-    from . import jax_backend
+    """The JAX backend's runner (over ``spec.devices``: data-parallel). JAX is imported here."""
+    from . import jax_backend, parallel
 
-    return jax_backend.block_runner(spec)
+    return jax_backend.block_runner(spec) if spec.devices is None else parallel.runner(spec)
 
 
 # Each backend's runner factory, by backend name (``nnlib.get_backend()``).
@@ -236,6 +234,7 @@ def _runner(model: Sequential, loss_fn: Callable, opts: FitOptions) -> Runner:
         clip_norm=opts.clip_norm,
         keep_grads=opts.record_grad_norms,
         steps_per_call=int(opts.steps_per_call),
+        devices=opts.devices,
     )
     return _RUNNERS[backend.get_backend()](spec)
 
@@ -368,6 +367,8 @@ def fit(model: Sequential, params: Any, X: Array, y: Array, **options: Any) -> F
             per step, which dominates for small models. ``1`` (default)
             compiles a single step. Any value gives the same history. NumPy
             runs one step at a time whatever the value.
+        devices: JAX only: data-parallel over ``n`` devices, a list of devices or a
+            one-axis ``jax.sharding.Mesh``; same history as one device (:mod:`nnlib.parallel`).
 
     Divergence: if a mini-batch loss is NaN or infinite, training stops,
     ``history.diverged`` is set with the step in ``history.diverged_at_step``,

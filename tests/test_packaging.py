@@ -344,6 +344,7 @@ def test_import_nnlib_is_light_and_fast() -> None:
 
 # Library modules that must load with NumPy alone (plots and widgets need matplotlib).
 NUMPY_ONLY_MODULES = [
+    "nnlib.allreduce",
     "nnlib.autodiff",
     "nnlib.data",
     "nnlib.diagnostics",
