@@ -34,7 +34,9 @@ steps of the block are skipped, so divergence is reported exactly as on NumPy.
 
 **Devices.** JAX places arrays on its default device (a GPU when the CUDA
 build of JAX is installed, else the CPU); :func:`device_description` says
-which one that is.
+which one that is. ``fit(..., devices=...)`` trains on several devices at once
+(:mod:`nnlib.parallel` wraps the step here through ``block_runner``'s
+``wrap_step``).
 """
 
 from __future__ import annotations
