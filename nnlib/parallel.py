@@ -168,9 +168,9 @@ def compiled_shardings() -> dict[str, list[ArrayLayout]]:
     (after the all-reduce) and ``"params"`` (after the update). Each value is
     a list with one :class:`ArrayLayout` per array (in the order of
     ``tree_leaves``): its shape and its :class:`~jax.sharding.NamedSharding`,
-    whose ``spec`` says how the array is split. They
-    are reported by the compiler after it has placed every array
-    (:func:`jax.debug.inspect_array_sharding`), not copied from what was asked for.
+    whose ``spec`` says how the array is split. The compiler reports them
+    after it has placed every array (:func:`jax.debug.inspect_array_sharding`):
+    they are what it chose, not copies of what was asked for.
     """
     return {name: list(slots) for name, slots in _compiled.items()}
 

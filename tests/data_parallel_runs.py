@@ -142,7 +142,9 @@ def uneven_runs(out: dict) -> None:
         "batch_size": 7,
     }
     out["uneven_one"] = run(model, *data, **options)
+    traces = jax_backend.compile_count()
     out["uneven_four"] = run(model, *data, devices=4, **options)
+    out["uneven_four_compiles"] = jax_backend.compile_count() - traces
     out["uneven_compiled"] = compiled()  # the last compiled step: the batch of 3 rows
 
 
@@ -187,6 +189,24 @@ def allreduce_runs(out: dict) -> None:
     out["param_shapes"] = [list(np.shape(p)) for p in jax.tree_util.tree_leaves(params)]
 
 
+def picture_runs(out: dict) -> None:
+    """:func:`nnlib.parallel.plot_sharding` and :func:`~nnlib.parallel.shard_rows`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    mesh = parallel.data_mesh(4)
+    batch = parallel.shard_rows(np.zeros((8, 3)), mesh)
+    weights = parallel.replicate(np.zeros((3, 5)), mesh)
+    out["pictures"] = {
+        name: [text.get_text() for text in parallel.plot_sharding(a.shape, a.sharding).texts]
+        for name, a in (("batch", batch), ("weights", weights), ("vector", batch[:, 0]))
+    }
+    try:
+        parallel.shard_rows(np.zeros((6, 3)), mesh)
+    except ValueError as err:
+        out["shard_rows_error"] = str(err)
+
+
 def error_runs(out: dict) -> None:
     X, y = moons(40)
     model = mlp([2, 4, 1], "tanh", dtype="float64")
@@ -212,7 +232,15 @@ def error_runs(out: dict) -> None:
 
 def main() -> None:
     out: dict = {"jax_devices": [str(d) for d in jax.devices()], "cpu_seconds": {}}
-    runs = (main_runs, uneven_runs, float32_runs, divergence_runs, allreduce_runs, error_runs)
+    runs = (
+        main_runs,
+        uneven_runs,
+        float32_runs,
+        divergence_runs,
+        allreduce_runs,
+        picture_runs,
+        error_runs,
+    )
     with nnlib.use_backend("jax"):
         for runs_of_a_kind in runs:
             started = time.process_time()

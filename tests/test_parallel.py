@@ -148,6 +148,7 @@ def test_batch_sizes_that_four_does_not_divide_give_the_one_device_run(runs) -> 
     """Batches of 7, 7, 7 and 3 rows (fewer rows than devices) on four devices."""
     assert len(runs["uneven_four"]["history"]["step_loss"]) == 20
     assert_same_run(runs["uneven_four"], runs["uneven_one"])
+    assert runs["uneven_four_compiles"] == 2, "one compilation per batch size (7 and 3 rows)"
     (batch,) = runs["uneven_compiled"]["batch X"]
     assert batch["shape"] == [3, 2] and batch["spec"] == "P('data',)" and batch["n_devices"] == 4
 
@@ -170,6 +171,18 @@ def test_early_stopping_stops_at_the_same_epoch_and_restores_the_same_weights(ru
     assert one["stopped_early"] and four["stopped_early"]
     assert len(four["epoch"]) < 40
     assert_same_run(runs["stop_four"], runs["stop_one"])
+
+
+def test_sharding_pictures_label_each_block_with_its_devices(runs) -> None:
+    pictures = runs["pictures"]
+    assert pictures["batch"] == [f"device {d}\n2 × 3" for d in range(4)]
+    assert pictures["weights"] == ["devices 0,1,2,3\n3 × 5"]
+    assert pictures["vector"] == [f"device {d}\n2 entries" for d in range(4)]
+
+
+def test_shard_rows_says_which_row_counts_split_evenly(runs) -> None:
+    assert "6 rows cannot be split evenly over 4 devices" in runs["shard_rows_error"]
+    assert "multiple of 4" in runs["shard_rows_error"]
 
 
 @pytest.mark.parametrize(
