@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "activations",
+    "allreduce",
     "autodiff",
     "backend",
     "calibration",
@@ -39,6 +40,7 @@ _SUBMODULES = {
     "metrics",
     "model",
     "optim",
+    "parallel",
     "plots",
     "precision",
     "pruning",

@@ -39,7 +39,9 @@ steps of the block are skipped, so divergence is reported exactly as on NumPy.
 
 **Devices.** JAX places arrays on its default device (a GPU when the CUDA
 build of JAX is installed, else the CPU); :func:`device_description` says
-which one that is.
+which one that is. ``fit(..., devices=...)`` trains on several devices at once
+(:mod:`nnlib.parallel` wraps the step here through ``block_runner``'s
+``wrap_step``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from .step import (
     Runner,
     StepSpec,
     TrainState,
+    TrainStep,
     run_steps,
     scaling_record,
 )
@@ -174,7 +177,9 @@ def _cached(key: tuple, build: Callable[[], Callable]) -> Callable:
 # --- compiled training ---------------------------------------------------------------
 
 
-def block_runner(spec: StepSpec) -> Runner:
+def block_runner(
+    spec: StepSpec, wrap_step: Callable[[TrainStep], TrainStep] | None = None
+) -> Runner:
     """The JAX runner: ``run(ts, X, y, batches) -> BlockResult`` with compiled steps.
 
     ``spec.steps_per_call == 1``: :func:`nnlib.step.run_steps` calls a
@@ -184,6 +189,11 @@ def block_runner(spec: StepSpec) -> Runner:
     (see :func:`_compile_block`). The step is built by
     :meth:`~nnlib.step.StepSpec.make_step`, inside the compiled function,
     with the learning rate and L2 strength as traced arguments.
+
+    ``wrap_step``, if given, turns that step into the one that is compiled
+    (:class:`nnlib.parallel.DataParallel` splits its batch over devices). It
+    is part of the cache key, so it must be hashable, and equal wrappers
+    must wrap equally.
     """
     spec_key, lr_traced = _optimizer_spec(spec.optimizer, spec.lr)
     use_l2 = bool(spec.l2)
@@ -197,13 +207,15 @@ def block_runner(spec: StepSpec) -> Runner:
         keep_grads,
         steps_per_call,
         spec.precision,
+        wrap_step,
     )
     # Python floats are "weakly typed" in JAX: they take the dtype of the
     # parameters (float32 stays float32) and a new value does not recompile.
     hyper = {"lr": float(spec.lr) if lr_traced else 0.0, "l2": float(spec.l2)}
 
-    def make_step(lr_value: Any, l2_value: Any) -> Callable:
-        return spec.make_step(lr_value if lr_traced else spec.lr, l2_value if use_l2 else 0.0)
+    def make_step(lr_value: Any, l2_value: Any) -> TrainStep:
+        step = spec.make_step(lr_value if lr_traced else spec.lr, l2_value if use_l2 else 0.0)
+        return step if wrap_step is None else wrap_step(step)
 
     if steps_per_call == 1:
         step = _cached(key, lambda: _compile_step(make_step, keep_grads))

@@ -28,8 +28,8 @@ Where the next features attach:
   backend. With a precision policy (compute dtype, loss scaling) it builds
   :func:`nnlib.mixed_precision.make_mixed_precision_step`'s step instead,
   which carries the loss-scale state in ``TrainState.loss_scale``.
-* A data-parallel runner (batches sharded over devices) is one more runner
-  factory with the same signature: ``factory(spec) -> Runner``.
+* The data-parallel runner (batches sharded over ``spec.devices``) is one
+  more runner factory with the same signature: ``nnlib.parallel.runner``.
 * :func:`loss_diverged` is the divergence rule applied to every recorded
   loss; a rule that also catches an *exploding* (finite but huge) loss
   would replace it.
@@ -307,6 +307,8 @@ class StepSpec:
     ``steps_per_call``: on JAX, steps per compiled call (NumPy ignores it);
     ``precision``: the dtypes of the passes and whether the loss is scaled
     (:func:`nnlib.mixed_precision.precision_policy`; ``None``: the plain step).
+    ``devices``: on JAX, the devices to train data-parallel on
+    (:func:`nnlib.parallel.data_mesh`), ``None`` for one device.
     """
 
     model: Sequential
@@ -318,6 +320,7 @@ class StepSpec:
     keep_grads: bool = False
     steps_per_call: int = 1
     precision: PrecisionPolicy | None = None
+    devices: Any = None
 
     def make_step(self, lr: Any, l2: Any) -> TrainStep:
         """:func:`make_train_step` for this spec with learning rate ``lr`` and L2 strength ``l2``.
@@ -351,6 +354,12 @@ class Runner(NamedTuple):
 
 def numpy_runner(spec: StepSpec) -> Runner:
     """The NumPy runner: :func:`run_steps` calls the step once per mini-batch, in Python."""
+    if spec.devices is not None:
+        raise ValueError(
+            f"devices={spec.devices!r}: data-parallel training needs the JAX backend, but "
+            "this runs on NumPy. Call nnlib.set_backend('jax') first (or train inside "
+            "`with nnlib.use_backend('jax'):`), or leave devices out to train on NumPy."
+        )
     step = spec.make_step(spec.lr, spec.l2)
 
     def run(ts: TrainState, X: Array, y: Array, batches: Sequence[Any]) -> BlockResult:

@@ -20,24 +20,23 @@ How ``fit`` does it, one named helper per part:
 2. :func:`_runner`: the current backend's *runner* for the training step of
    :mod:`nnlib.step`, looked up by backend name in ``_RUNNERS``. NumPy calls
    the step in Python; JAX (:mod:`nnlib.jax_backend`, imported only then)
-   compiles the same step. Neither knows ``fit``.
+   compiles the same step, also for several devices (:mod:`nnlib.parallel`).
+   Neither knows ``fit``.
 3. :func:`_train_blocks`: the loop. The seeded schedule of mini-batches is cut
    into *blocks*; the runner runs a block, and a
    :class:`~nnlib.history.Recorder` writes the history and says when to stop
    (divergence, the callback, early stopping).
 4. :func:`_finish`: the parameters to return and the closing message.
 
-The loop is a generator: :func:`fit_steps` yields a :class:`FitResult` after
-every block and ``fit`` runs it to the end. Code that trains a little at a
-time (a widget that redraws as it trains, and can be cancelled) iterates
-``fit_steps`` itself, and stops iterating to cancel.
+The loop is a generator: :func:`fit_steps` yields a :class:`FitResult` after every block and
+``fit`` runs it to the end. Code that trains a little at a time (a widget that redraws as it
+trains, and can be cancelled) iterates ``fit_steps`` itself, and stops iterating to cancel.
 
-**The learning rate, from a slider to the update:** ``fit(lr=...)`` puts it
-in a :class:`~nnlib.step.StepSpec`; the backend's runner calls
-:meth:`StepSpec.make_step <nnlib.step.StepSpec.make_step>`, which builds
-``get_optimizer(optimizer, lr)`` and the step with it; each step calls
-``optimizer.update``. On JAX, ``make_step`` runs inside the compiled function
-with ``lr`` as an argument: a new learning rate reuses the compiled step.
+**The learning rate, from a slider to the update:** ``fit(lr=...)`` puts it in a
+:class:`~nnlib.step.StepSpec`; the backend's runner calls :meth:`StepSpec.make_step
+<nnlib.step.StepSpec.make_step>`, which builds ``get_optimizer(optimizer, lr)`` and the step
+with it; each step calls ``optimizer.update``. On JAX, ``make_step`` runs inside the compiled
+function with ``lr`` as an argument: a new learning rate reuses the compiled step.
 """
 
 from __future__ import annotations
@@ -121,6 +120,7 @@ class FitOptions:
     steps_per_call: int = 1
     compute_dtype: Any = None
     loss_scale: float | str | dict | None = None
+    devices: Any = None  # JAX: data-parallel over n devices, a list of devices or a Mesh
 
     @classmethod
     def from_keywords(cls, options: dict[str, Any]) -> FitOptions:
@@ -227,10 +227,10 @@ def _training_arrays(
 
 
 def _jax_runner(spec: StepSpec) -> Runner:
-    """The JAX backend's runner. JAX is imported here, the first time it trains."""
-    from . import jax_backend
+    """The JAX backend's runner (over ``spec.devices``: data-parallel). JAX is imported here."""
+    from . import jax_backend, parallel
 
-    return jax_backend.block_runner(spec)
+    return jax_backend.block_runner(spec) if spec.devices is None else parallel.runner(spec)
 
 
 # Each backend's runner factory, by backend name (``nnlib.get_backend()``).
@@ -251,6 +251,7 @@ def _runner(
         keep_grads=opts.record_grad_norms,
         steps_per_call=int(opts.steps_per_call),
         precision=policy,
+        devices=opts.devices,
     )
     return _RUNNERS[backend.get_backend()](spec)
 
@@ -413,6 +414,8 @@ def fit(model: Sequential, params: Any, X: Array, y: Array, **options: Any) -> F
     16 bits ("pure" 16-bit training, where small updates are rounded away);
     a loss scale is refused with them. Validation runs with the master
     weights, in their dtype.
+        devices: JAX only: data-parallel over ``n`` devices, a list of devices or a
+            one-axis ``jax.sharding.Mesh``; same history as one device (:mod:`nnlib.parallel`).
 
     Divergence: if a mini-batch loss is NaN or infinite, training stops,
     ``history.diverged`` is set with the step in ``history.diverged_at_step``,

@@ -24,6 +24,26 @@ PACKAGE = REPO_ROOT / "nnlib"
 #: The most lines a module may have without saying why it is one module.
 MAX_LINES = 400
 
+#: Modules that are still longer than MAX_LINES and are to be split next, with their
+#: length when this list was written: they may shrink but not grow, and a module that
+#: drops to MAX_LINES should leave the list.
+KNOWN_LONG = {
+    "nnlib.exercises._checks": 407,
+    "nnlib.exercises.backpropagation": 474,
+    "nnlib.exercises.case_studies": 487,
+    "nnlib.exercises.chain_rule": 507,
+    "nnlib.exercises.entropy": 412,
+    "nnlib.exercises.gradient_descent": 484,
+    "nnlib.exercises.precision": 401,
+    "nnlib.exercises.speed": 508,
+    "nnlib.jax_backend": 411,
+    "nnlib.layers": 459,
+    "nnlib.metrics": 477,
+    "nnlib.precision": 634,
+    "nnlib.train": 449,
+    "nnlib.widgets.precision": 478,
+}
+
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(REPO_ROOT).with_suffix("").parts
@@ -129,6 +149,12 @@ def test_cycle_finder_finds_a_cycle_and_the_walker_sees_relative_imports() -> No
 def test_module_is_short_or_says_why_it_is_one_module(name: str) -> None:
     path = MODULES[name]
     n_lines = len(path.read_text(encoding="utf-8").splitlines())
+    if name in KNOWN_LONG:
+        assert n_lines <= KNOWN_LONG[name], (
+            f"{name} is waiting to be split and must not grow: {n_lines} lines, listed at "
+            f"{KNOWN_LONG[name]}. Split it, or move code out of it."
+        )
+        return
     if n_lines <= MAX_LINES:
         return
     docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""

@@ -421,6 +421,7 @@ def test_import_nnlib_is_light_and_fast() -> None:
 
 # Library modules that must load with NumPy alone (plots and widgets need matplotlib).
 NUMPY_ONLY_MODULES = [
+    "nnlib.allreduce",
     "nnlib.autodiff",
     "nnlib.calibration",
     "nnlib.data",
