@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from .boundaries import decision_grid, plot_decision_boundary
 from .classification import plot_confusion_matrix, plot_reliability, plot_roc
-from .common import CLASS_COLORS, PATH_COLOR, PROBABILITY_CMAP, TRAIN_COLOR, VAL_COLOR, Array
+from .common import CLASS_COLORS, PATH_COLOR, PROBABILITY_CMAP, TRAIN_COLOR, VAL_COLOR
 from .curves import plot_history, plot_step_loss
 from .images import plot_digits, plot_weights
 from .layer_stats import plot_activation_histograms, plot_grad_norms
@@ -44,7 +44,6 @@ from .loss_surface import plot_loss_surface
 from .number_formats import plot_gradient_magnitudes
 
 __all__ = [
-    "Array",
     "CLASS_COLORS",
     "PATH_COLOR",
     "PROBABILITY_CMAP",
