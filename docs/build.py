@@ -287,6 +287,8 @@ def api_pages(modules: list[str]) -> dict[str, str]:
     }
     for name in modules:
         own, elsewhere = _members(name)
+        if name == "nnlib":  # the package itself only re-exports: list, don't document
+            own = []
         body = [".. automodule:: " + name]
         # Each object is documented once, in the module that defines it; a module that
         # re-exports names (a package's __init__, a widget module) lists them as links.
@@ -310,9 +312,8 @@ def _members(module_name: str) -> tuple[list[str], dict[str, str]]:
     them in ``__all__``; autodoc then documents them there.
     """
     module = importlib.import_module(module_name)
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [n for n in vars(module) if not n.startswith("_")]
+    listed = list(getattr(module, "__all__", []))
+    names = listed + [n for n in vars(module) if not n.startswith("_") and n not in listed]
     own: list[str] = []
     elsewhere: dict[str, str] = {}
     for attr in names:
@@ -324,7 +325,7 @@ def _members(module_name: str) -> tuple[list[str], dict[str, str]]:
             defined_in = _assigned_in(module_name, attr)  # a constant: where it is written
         if defined_in == module_name:
             own.append(attr)
-        elif defined_in and defined_in.startswith("nnlib.") and hasattr(module, "__all__"):
+        elif defined_in and defined_in.startswith("nnlib.") and attr in listed:
             elsewhere[attr] = defined_in
     return own, elsewhere
 

@@ -31,7 +31,7 @@ from .conftest import (
     LabServer,
     free_port,
     isolated_env,
-    lab_command,
+    lab_options,
     stop_process,
     wait_for_server,
     write_lab_user_settings,
@@ -100,9 +100,9 @@ def launched_course(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterat
     server = LabServer(f"http://127.0.0.1:{port}", token, repo, tmp / "server.log")
     env = isolated_env(tmp)
     env["PYTHONPATH"] = str(repo)  # kernels import the clone's nnlib
-    # The README's command, plus what the test server needs (conftest.lab_command's
+    # The README's command, plus what the test server needs (conftest.lab_options's
     # options, except the root folder: choosing it is course.py's job).
-    options = lab_command(repo, port, token, tmp)[3:]
+    options = lab_options(server, tmp)
     options = [option for option in options if not option.startswith("--ServerApp.root_dir")]
     command = [sys.executable, "course.py", *options]
     with server.log_path.open("wb") as log:
