@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_layout import KNOWN_LONG
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("matplotlib", "ipywidgets", "IPython", "jax")
 
@@ -61,4 +63,6 @@ def test_widget_computation_needs_no_widget_or_figure(module: str) -> None:
 )
 def test_widget_and_plot_modules_stay_readable(path: str) -> None:
     lines = (ROOT / path).read_text(encoding="utf-8").count("\n")
-    assert lines <= 400, f"{path} has {lines} lines; split it by concept (at most about 400)"
+    module = path.removesuffix(".py").replace("/", ".")
+    limit = KNOWN_LONG.get(module, 400)  # modules waiting to be split may not grow
+    assert lines <= limit, f"{path} has {lines} lines; split it by concept (at most about 400)"

@@ -97,7 +97,7 @@ def launched_course(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterat
     repo = clone_working_tree(tmp / "repo")
     write_lab_user_settings(tmp / "lab-user-settings")
     port, token = free_port(), secrets.token_hex(16)
-    server = LabServer(f"http://127.0.0.1:{port}", token, repo, tmp / "server.log")
+    server = LabServer(port, token, repo, tmp / "server.log")
     env = isolated_env(tmp)
     env["PYTHONPATH"] = str(repo)  # kernels import the clone's nnlib
     # The README's command, plus what the test server needs (conftest.lab_options's
