@@ -293,7 +293,7 @@ def api_pages(modules: list[str]) -> dict[str, str]:
         # Each object is documented once, in the module that defines it; a module that
         # re-exports names (a package's __init__, a widget module) lists them as links.
         body += (
-            ["   :members: " + ", ".join(own), "   :show-inheritance:"]
+            ["   :members: " + ", ".join(own), "   :undoc-members:", "   :show-inheritance:"]
             if own
             else ["   :no-members:"]
         )

@@ -77,3 +77,7 @@ html_context = {"default_mode": "light"}
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
+
+# Source pages link back to where each object is documented, in its own module;
+# following imports would point them at the modules that only re-export a name.
+viewcode_follow_imported_members = False
